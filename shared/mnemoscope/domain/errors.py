@@ -1,0 +1,33 @@
+"""The service's error taxonomy. Raised by adapters and services, mapped to HTTP only in handlers."""
+
+
+class MemoryServiceError(Exception):
+    """Base class of every error this service raises on purpose."""
+
+
+class MemoryNotFound(MemoryServiceError):
+    """The memory does not exist in the caller's scope (another scope's id is also 'not found')."""
+
+
+class InvalidMemoryRequest(MemoryServiceError):
+    """A request is well-formed JSON but asks for something impossible."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DependencyUnavailable(MemoryServiceError):
+    """A backing service (index, log, queue, model) is down or timed out; the caller may retry."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class LlmOutputInvalid(MemoryServiceError):
+    """The language model's answer did not validate, even after a repair attempt."""
+
+
+class ModelNotConfigured(MemoryServiceError):
+    """An operation needs a chat model and none is configured."""

@@ -1,0 +1,24 @@
+"""Ports: the small Protocols that services depend on; adapters implement them."""
+
+from mnemoscope.ports.chat_log import AppendResult, ChatLog, ScopeState
+from mnemoscope.ports.clock import Clock, SystemClock
+from mnemoscope.ports.embedder import Embedder
+from mnemoscope.ports.job_queue import JobKind, JobQueue, ScopeJob
+from mnemoscope.ports.memory_index import IndexEntry, MemoryFilter, MemoryIndex, MemoryPage, ScoredMemory
+
+__all__ = [
+    "AppendResult",
+    "ChatLog",
+    "Clock",
+    "Embedder",
+    "IndexEntry",
+    "JobKind",
+    "JobQueue",
+    "MemoryFilter",
+    "MemoryIndex",
+    "MemoryPage",
+    "ScopeJob",
+    "ScopeState",
+    "ScoredMemory",
+    "SystemClock",
+]

@@ -1,0 +1,84 @@
+"""MemoryIndex port: stores memories with their vectors; vector and keyword search inside one scope."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from mnemoscope.domain.memory import MemoryNode, MemoryStatus, MemoryType
+from mnemoscope.domain.scope import Scope
+
+
+class MemoryFilter(BaseModel):
+    """Filters applied inside the index. None means 'any'."""
+
+    model_config = ConfigDict(frozen=True)
+
+    types: frozenset[MemoryType] | None = None
+    statuses: frozenset[MemoryStatus] | None = frozenset({"valid"})
+    reflected: bool | None = None
+    reconsolidated: bool | None = None
+
+
+ANY = MemoryFilter(statuses=None)
+
+
+class IndexEntry(BaseModel):
+    """A memory to write. `vector=None` keeps the stored vector (the memory must already exist)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: MemoryNode
+    vector: tuple[float, ...] | None = None
+
+
+class ScoredMemory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    node: MemoryNode
+    score: float
+
+
+class MemoryPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: tuple[MemoryNode, ...]
+    next_cursor: str | None = None
+
+
+class MemoryIndex(Protocol):
+    def upsert(self, entries: Sequence[IndexEntry]) -> None:
+        """Insert or replace memories by id (deterministic ids make retries idempotent)."""
+        ...
+
+    def get(self, scope: Scope, memory_id: str) -> MemoryNode | None:
+        """The memory if it exists *in this scope*."""
+        ...
+
+    def get_many(self, scope: Scope, memory_ids: Sequence[str]) -> list[MemoryNode]: ...
+
+    def vector_search(
+        self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = MemoryFilter()
+    ) -> list[ScoredMemory]:
+        """Nearest memories by cosine similarity (score in [-1, 1], best first)."""
+        ...
+
+    def keyword_search(
+        self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = MemoryFilter()
+    ) -> list[ScoredMemory]:
+        """Best keyword (BM25-like) matches, best first; scores are positive and only comparable within a call."""
+        ...
+
+    def list(
+        self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
+    ) -> MemoryPage:
+        """Memories newest first (created_at, then id), paged by an opaque cursor."""
+        ...
+
+    def delete(self, scope: Scope, memory_id: str) -> bool:
+        """Delete one memory; False when it does not exist in this scope."""
+        ...
+
+    def delete_scope(self, scope: Scope) -> int:
+        """Delete every memory of the scope; returns how many."""
+        ...
