@@ -1,0 +1,389 @@
+"""ChatLog on DynamoDB: one table, one partition per scope holding its turns, id guards and bookkeeping.
+
+Items of partition pk = "SCOPE#<scope.key>":
+  sk "MSG#<seq:012d>"  a turn; seq = arrival order, reserved by an atomic ADD on the state item
+  sk "MID#<id>"        the id guard: makes appends idempotent and maps a message id to its seq
+  sk "STATE"           last_seq, watermark, unreflected, first_unreflected_at, last_reflected_at; while
+                       unreflected > 0 it also carries due_pk = "DUE", which puts it in the sparse GSI
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors, error_code
+from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.domain.message import LoggedMessage, Message
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import AppendResult, ScopeState
+from mnemoscope.ports.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REFLECT_DUE_INDEX = "reflect-due"
+TTL_ATTRIBUTE = "expires_at"
+# The one description of the table: the tests create it from this, and a test checks template.yaml against it.
+CHAT_TABLE_DEFINITION: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "due_pk", "AttributeType": "S"},
+        {"AttributeName": "first_unreflected_at", "AttributeType": "S"},
+    ],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": REFLECT_DUE_INDEX,
+            "KeySchema": [
+                {"AttributeName": "due_pk", "KeyType": "HASH"},
+                {"AttributeName": "first_unreflected_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["unreflected"]},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+_Item = dict[str, Any]
+_MSG, _MID, _STATE, _DUE = "MSG#", "MID#", "STATE", "DUE"
+_FIRST_SK, _LAST_SK = f"{_MSG}{0:012d}", f"{_MSG}{'9' * 12}"
+# 2 actions per turn + 1 watermark check stay under the 100-action transaction limit, and 49 turns of at
+# most 16,000 chars (64 KB in UTF-8) stay under its 4 MB limit.
+_TX_TURNS = 49
+_BATCH_WRITE, _BATCH_GET = 25, 100
+_ATTEMPTS = 5
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def chat_table_definition() -> dict[str, Any]:
+    """create_table arguments (without TableName) for the chat table: keys, attributes, GSI, billing."""
+    return deepcopy(CHAT_TABLE_DEFINITION)
+
+
+def _pk(scope: Scope) -> str:
+    return f"SCOPE#{scope.key}"
+
+
+def _key(scope: Scope, sk: str) -> _Item:
+    return {"pk": {"S": _pk(scope)}, "sk": {"S": sk}}
+
+
+def _iso(moment: datetime) -> str:
+    # Fixed width, UTC: string order is time order, which the GSI sort key relies on.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _text(item: _Item, name: str) -> str | None:
+    value = item.get(name)
+    return str(value["S"]) if value else None
+
+
+def _number(item: _Item, name: str) -> int:
+    value = item.get(name)
+    return int(value["N"]) if value else 0
+
+
+def _logged(item: _Item) -> LoggedMessage:
+    fields = {k: _text(item, k) for k in ("id", "role", "name", "content", "created_at")}
+    return LoggedMessage(
+        seq=_number(item, "seq"),
+        message=Message.model_validate(fields),
+        logged_at=datetime.fromisoformat(str(_text(item, "logged_at"))),
+    )
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.05 * 2**attempt, 1.0))
+
+
+class DynamoDbChatLog:
+    """ChatLog over one DynamoDB table laid out as CHAT_TABLE_DEFINITION describes."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        ttl_days: int | None = None,
+        *,
+        page_size: int = 500,
+        clock: Clock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_name
+        self._client: DynamoDBClient = client or boto3.client("dynamodb", config=DEFAULT_CLIENT_CONFIG)
+        self._ttl_seconds = ttl_days * 86_400 if ttl_days else None
+        self._page_size = page_size
+        self._clock = clock or SystemClock()
+        self._sleep = sleep
+
+    # --- appending -------------------------------------------------------------------------------------------
+
+    def append(self, scope: Scope, messages: Sequence[Message]) -> AppendResult:
+        """Store turns in order; ids already in the scope (or repeated in the batch) are reported as duplicates.
+
+        Raises:
+            DependencyUnavailable: DynamoDB throttled, failed or was unreachable; retrying the call is safe.
+        """
+        unique = list({m.id: m for m in reversed(messages)}.values())[::-1]
+        with dependency_errors("DynamoDB"):
+            known = self._seqs_of(scope, [m.id for m in unique])
+            fresh = [m for m in unique if m.id not in known]
+            stored = set(self._store(scope, fresh)) if fresh else set()
+        stored_ids: list[str] = []
+        duplicate_ids: list[str] = []
+        for message in messages:
+            first_time = message.id in stored and message.id not in stored_ids
+            (stored_ids if first_time else duplicate_ids).append(message.id)
+        return AppendResult(stored_ids=tuple(stored_ids), duplicate_ids=tuple(duplicate_ids))
+
+    def _reserve(self, scope: Scope, count: int) -> int:
+        """Reserve `count` consecutive seqs with one atomic ADD; returns the first."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=_key(scope, _STATE),
+            UpdateExpression="ADD last_seq :n",
+            ExpressionAttributeValues={":n": {"N": str(count)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return _number(response["Attributes"], "last_seq") - count + 1
+
+    def _store(self, scope: Scope, fresh: list[Message]) -> list[str]:
+        first = self._reserve(scope, len(fresh))
+        stored: list[str] = []
+        for start in range(0, len(fresh), _TX_TURNS):
+            stored += self._store_chunk(scope, fresh[start : start + _TX_TURNS], first + start)
+        return stored
+
+    def _store_chunk(self, scope: Scope, chunk: list[Message], first: int) -> list[str]:
+        """Write guard + turn pairs in one transaction, dropping ids a concurrent append stored meanwhile."""
+        for attempt in range(_ATTEMPTS):
+            if not chunk:
+                return []
+            try:
+                self._client.transact_write_items(
+                    TransactItems=self._actions(scope, chunk, first),
+                    ClientRequestToken=self._token(scope, chunk, first),
+                )
+                return [m.id for m in chunk]
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                failed = [
+                    r.get("Code") == "ConditionalCheckFailed" for r in error.response.get("CancellationReasons", [])
+                ]
+            failed += [False] * (1 + 2 * len(chunk) - len(failed))
+            chunk = [m for i, m in enumerate(chunk) if not failed[1 + 2 * i]]  # guard taken: a duplicate after all
+            if failed[0] or any(failed[2::2]):
+                # The watermark passed our seqs (a later append was consolidated first): take newer seqs, so these
+                # turns are never hidden behind the watermark.
+                first = self._reserve(scope, len(chunk)) if chunk else first
+            elif not any(failed):
+                self._sleep(_backoff(attempt))  # a transaction conflict: try the same write again
+        raise DependencyUnavailable("DynamoDB chat log: append kept conflicting with concurrent writes")
+
+    def _actions(self, scope: Scope, chunk: list[Message], first: int) -> list[dict[str, Any]]:
+        watermark_check = {
+            "TableName": self._table,
+            "Key": _key(scope, _STATE),
+            "ConditionExpression": "attribute_not_exists(watermark) OR watermark < :first",
+            "ExpressionAttributeValues": {":first": {"N": str(first)}},
+        }
+        actions: list[dict[str, Any]] = [{"ConditionCheck": watermark_check}]
+        now = self._clock.now()
+        for seq, message in enumerate(chunk, start=first):
+            guard, turn = self._items(scope, message, seq, now)
+            for item in (guard, turn):
+                condition = "attribute_not_exists(sk)"
+                actions.append({"Put": {"TableName": self._table, "Item": item, "ConditionExpression": condition}})
+        return actions
+
+    def _items(self, scope: Scope, message: Message, seq: int, now: datetime) -> tuple[_Item, _Item]:
+        extra: _Item = {}
+        if self._ttl_seconds is not None:
+            extra[TTL_ATTRIBUTE] = {"N": str(int(now.timestamp()) + self._ttl_seconds)}
+        guard = {**_key(scope, f"{_MID}{message.id}"), "seq": {"N": str(seq)}, **extra}
+        turn = {
+            **_key(scope, f"{_MSG}{seq:012d}"),
+            "seq": {"N": str(seq)},
+            "id": {"S": message.id},
+            "role": {"S": message.role},
+            "content": {"S": message.content},
+            "created_at": {"S": message.created_at.isoformat()},
+            "logged_at": {"S": _iso(now)},
+            **({"name": {"S": message.name}} if message.name is not None else {}),
+            **extra,
+        }
+        return guard, turn
+
+    @staticmethod
+    def _token(scope: Scope, chunk: list[Message], first: int) -> str:
+        # Same token for an SDK-level retry of the same write: DynamoDB then answers "done", not "duplicate".
+        material = "\x1f".join([scope.key, str(first), *(m.id for m in chunk)])
+        return hashlib.sha256(material.encode()).hexdigest()[:36]
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def pending(self, scope: Scope, limit: int = 1000) -> list[LoggedMessage]:
+        """Turns after the watermark, oldest first (at most `limit`)."""
+        watermark = self.state(scope).watermark
+        return self._turns(scope, f"{_MSG}{watermark + 1:012d}", limit, forward=True)
+
+    def recent(self, scope: Scope, limit: int) -> list[LoggedMessage]:
+        """The scope's last `limit` turns, oldest first."""
+        return self._turns(scope, _FIRST_SK, limit, forward=False)[::-1]
+
+    def _turns(self, scope: Scope, low: str, limit: int, *, forward: bool) -> list[LoggedMessage]:
+        query = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(scope)}, ":low": {"S": low}, ":high": {"S": _LAST_SK}},
+            "ScanIndexForward": forward,
+            "ConsistentRead": True,
+        }
+        return [_logged(item) for item in self._query(query, limit)]
+
+    def _query(self, query: dict[str, Any], limit: int | None = None) -> Iterator[_Item]:
+        """Items of a query, following LastEvaluatedKey page by page; stops after `limit` items."""
+        fetched = 0
+        start: _Item | None = None
+        with dependency_errors("DynamoDB"):
+            while limit is None or fetched < limit:
+                page_limit = self._page_size if limit is None else min(self._page_size, limit - fetched)
+                paging = {"ExclusiveStartKey": start} if start else {}
+                page = self._client.query(TableName=self._table, Limit=page_limit, **query, **paging)
+                yield from page["Items"]
+                fetched += len(page["Items"])
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return
+
+    def get_messages(self, scope: Scope, message_ids: Sequence[str]) -> list[LoggedMessage]:
+        """The turns with these ids (missing ids are skipped), oldest first."""
+        with dependency_errors("DynamoDB"):
+            seqs = self._seqs_of(scope, list(dict.fromkeys(message_ids)))
+            items = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in seqs.values()])
+        return sorted((_logged(item) for item in items), key=lambda logged: logged.seq)
+
+    def _seqs_of(self, scope: Scope, message_ids: list[str]) -> dict[str, int]:
+        guards = self._batch_get([_key(scope, f"{_MID}{message_id}") for message_id in message_ids])
+        return {str(item["sk"]["S"]).removeprefix(_MID): _number(item, "seq") for item in guards}
+
+    def _batch_get(self, keys: list[_Item]) -> list[_Item]:
+        """Strongly consistent BatchGetItem in chunks of 100, retrying unprocessed keys a bounded number of times."""
+        found: list[_Item] = []
+        for start in range(0, len(keys), _BATCH_GET):
+            todo = keys[start : start + _BATCH_GET]
+            for attempt in range(_ATTEMPTS):
+                request = {self._table: {"Keys": todo, "ConsistentRead": True}}
+                response = self._client.batch_get_item(RequestItems=request)
+                found += response["Responses"].get(self._table, [])
+                todo = list(response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", []))
+                if not todo:
+                    break
+                self._sleep(_backoff(attempt))
+            else:
+                raise DependencyUnavailable("DynamoDB kept returning unprocessed keys")
+        return found
+
+    # --- bookkeeping -----------------------------------------------------------------------------------------
+
+    def state(self, scope: Scope) -> ScopeState:
+        """The scope's bookkeeping (zeros for an unknown scope)."""
+        with dependency_errors("DynamoDB"):
+            item = self._client.get_item(TableName=self._table, Key=_key(scope, _STATE), ConsistentRead=True)
+        found: _Item = dict(item.get("Item", {}))
+        reflected, unreflected_since = (_text(found, k) for k in ("last_reflected_at", "first_unreflected_at"))
+        return ScopeState(
+            scope=scope,
+            last_seq=_number(found, "last_seq"),
+            watermark=_number(found, "watermark"),
+            unreflected_observations=_number(found, "unreflected"),
+            last_reflected_at=datetime.fromisoformat(reflected) if reflected else None,
+            first_unreflected_at=datetime.fromisoformat(unreflected_since) if unreflected_since else None,
+        )
+
+    def advance_watermark(self, scope: Scope, seq: int, new_observations: int = 0, at: datetime | None = None) -> None:
+        """Move the watermark forward to `seq`; a seq at or below it is a no-op, counters included, so a retried
+        consolidation job does not count its observations twice."""
+        values: _Item = {":seq": {"N": str(seq)}}
+        update = "SET watermark = :seq"
+        if new_observations > 0:
+            update += ", first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due"
+            update += " ADD unreflected :n"
+            at_text = _iso(at or self._clock.now())
+            values |= {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": _DUE}}
+        self._conditional_update(scope, update, values, "attribute_not_exists(watermark) OR watermark < :seq")
+
+    def mark_reflected(self, scope: Scope, at: datetime) -> None:
+        """Reset the reflection counters (and leave the due index) after a reflection run."""
+        update = "SET unreflected = :zero, last_reflected_at = :at REMOVE first_unreflected_at, due_pk"
+        values: _Item = {":zero": {"N": "0"}, ":at": {"S": _iso(at)}}
+        self._conditional_update(scope, update, values, "attribute_exists(sk)")
+
+    def _conditional_update(self, scope: Scope, update: str, values: _Item, condition: str) -> None:
+        try:
+            with dependency_errors("DynamoDB"):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=_key(scope, _STATE),
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                )
+        except ClientError as error:
+            if error_code(error) != _CONDITION_FAILED:
+                raise
+
+    def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
+        """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut."""
+        values = {":due": {"S": _DUE}, ":cut": {"S": _iso(max_age_before)}}
+        old = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
+        # A filter cannot use the index's own keys, hence two queries instead of one OR.
+        busy = {
+            "KeyConditionExpression": "due_pk = :due AND first_unreflected_at > :cut",
+            "FilterExpression": "unreflected >= :min",
+        }
+        keys: set[str] = set()
+        for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
+            query |= {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
+            keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(query))
+        return [Scope.from_key(key) for key in sorted(keys)]
+
+    # --- deletion --------------------------------------------------------------------------------------------
+
+    def delete_scope(self, scope: Scope) -> None:
+        """Forget every turn, guard and the bookkeeping of the scope, page by page."""
+        query = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(scope)}},
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        batch: list[_Item] = []
+        for item in self._query(query):
+            batch.append({"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}})
+            if len(batch) == _BATCH_WRITE:
+                self._batch_write(batch)
+                batch = []
+        if batch:
+            self._batch_write(batch)
+
+    def _batch_write(self, requests: list[_Item]) -> None:
+        """One BatchWriteItem of <= 25 requests, retrying unprocessed items with backoff a bounded number of times."""
+        todo = requests
+        with dependency_errors("DynamoDB"):
+            for attempt in range(_ATTEMPTS):
+                response = self._client.batch_write_item(RequestItems={self._table: todo})
+                todo = list(response.get("UnprocessedItems", {}).get(self._table, []))
+                if not todo:
+                    return
+                self._sleep(_backoff(attempt))
+        raise DependencyUnavailable("DynamoDB kept returning unprocessed items")

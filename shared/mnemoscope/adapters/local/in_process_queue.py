@@ -1,0 +1,88 @@
+"""The embedded default's JobQueue: a background thread that feeds SQS-shaped events to the consolidate handler.
+
+Like the FIFO queue in AWS it runs one job at a time (so a scope is never consolidated and reflected at once)
+and drops a job identical to one still waiting (de-duplication)."""
+
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from mnemoscope.ports.job_queue import ScopeJob
+
+Dispatch = Callable[[dict[str, Any]], Any]
+
+
+def sqs_event(job: ScopeJob) -> dict[str, Any]:
+    """The event SQS would deliver to the consolidate function for this job."""
+    body = job.model_dump_json()
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "local",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(job.requested_at.timestamp() * 1000)),
+                    "MessageGroupId": job.scope.key,
+                    "MessageDeduplicationId": job.dedup_key(),
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:local:000000000000:mnemoscope-scope-jobs.fifo",
+                "awsRegion": "local",
+            }
+        ]
+    }
+
+
+class InProcessJobQueue:
+    def __init__(self, dispatch: Dispatch, on_error: Callable[[ScopeJob, Exception], None] | None = None) -> None:
+        self._dispatch = dispatch
+        self._on_error = on_error
+        self._jobs: queue.Queue[ScopeJob | None] = queue.Queue()
+        self._waiting: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, job: ScopeJob) -> None:
+        key = (job.kind, job.scope.key)
+        with self._lock:
+            if key in self._waiting:
+                return
+            self._waiting.add(key)
+        self._jobs.put(job)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="mnemoscope-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no job is waiting or running (tests and the CLI use it)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._waiting and not self._busy, timeout)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            with self._lock:
+                self._waiting.discard((job.kind, job.scope.key))
+                self._busy = True
+            try:
+                self._dispatch(sqs_event(job))
+            except Exception as error:  # the loop must survive one bad job, as an SQS consumer would
+                if self._on_error:
+                    self._on_error(job, error)
+            finally:
+                with self._idle:
+                    self._busy = False
+                    self._idle.notify_all()

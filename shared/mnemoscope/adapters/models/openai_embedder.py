@@ -1,0 +1,71 @@
+"""Embeddings through the OpenAI API (or any OpenAI-compatible server via base_url)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from mnemoscope.adapters.models.transient import call_with_retries
+
+BATCH = 256
+DEFAULT_MODEL = "text-embedding-3-small"
+KNOWN_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+
+
+def _is_transient(error: Exception) -> bool:
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code == 429 or error.status_code >= 500
+    return isinstance(error, openai.APIConnectionError | openai.APITimeoutError)
+
+
+class OpenAIEmbedder:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        dimension: int | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            import openai
+
+            # Our own retry policy rules, so the SDK must not retry underneath it.
+            client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._client = client
+        self._model = model
+        self._dimension = dimension or KNOWN_DIMENSIONS.get(model, 0)
+        self._max_retries = max_retries
+        if not self._dimension:
+            raise ValueError(f"set the embedding dimension for model {model!r}")
+
+    @property
+    def model_id(self) -> str:
+        return f"openai:{self._model}:{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), BATCH):
+            vectors.extend(self._embed(list(texts[start : start + BATCH])))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text])[0]
+
+    def _embed(self, batch: list[str]) -> list[list[float]]:
+        extra = {} if self._model == "text-embedding-ada-002" else {"dimensions": self._dimension}
+        response = call_with_retries(
+            lambda: self._client.embeddings.create(model=self._model, input=batch, **extra),
+            _is_transient,
+            what="OpenAI embeddings",
+            max_retries=self._max_retries,
+        )
+        ordered = sorted(response.data, key=lambda item: item.index)
+        return [list(item.embedding) for item in ordered]

@@ -1,0 +1,94 @@
+"""Maps errors to JSON responses: {"error": {"code", "message", "fields"?}}. Never a stack trace."""
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from mnemoscope.api.tenancy import Unauthenticated
+from mnemoscope.domain.errors import (
+    DependencyUnavailable,
+    InvalidMemoryRequest,
+    LlmOutputInvalid,
+    MemoryNotFound,
+    ModelNotConfigured,
+)
+from mnemoscope.observability import logger
+
+
+def error_response(
+    status: int, code: str, message: str, fields: Sequence[str] | None = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        detail["fields"] = list(fields)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": detail}),
+        headers=headers,
+    )
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    """('body', 'messages', 0, 'role') -> 'messages[0].role'; ('query', 'limit') -> 'limit'."""
+    name = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or str(loc[0] if loc else "body")
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", ["body"])
+        fields = list(dict.fromkeys(_field_name(e.get("loc", ())) for e in errors))
+        messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5])
+        logger.info("invalid request", fields=fields)
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", messages, fields)
+
+    @app.exception_handler(InvalidMemoryRequest)
+    def _bad(error: InvalidMemoryRequest) -> Response[Any]:
+        fields = [error.field] if error.field else None
+        return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", str(error), fields)
+
+    @app.exception_handler(MemoryNotFound)
+    def _missing(error: MemoryNotFound) -> Response[Any]:
+        logger.info("memory not found")
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such memory")
+
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(error: Unauthenticated) -> Response[Any]:
+        return error_response(HTTPStatus.UNAUTHORIZED, "unauthenticated", "missing or unknown API key")
+
+    @app.exception_handler(ModelNotConfigured)
+    def _no_model(error: ModelNotConfigured) -> Response[Any]:
+        return error_response(HTTPStatus.CONFLICT, "model_not_configured", str(error) or "no chat model is configured")
+
+    @app.exception_handler(DependencyUnavailable)
+    def _unavailable(error: DependencyUnavailable) -> Response[Any]:
+        logger.warning("dependency unavailable", reason=str(error))
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "a backing service is unavailable", None, headers)
+
+    @app.exception_handler(LlmOutputInvalid)
+    def _llm_invalid(error: LlmOutputInvalid) -> Response[Any]:
+        logger.warning("model output invalid")
+        return error_response(HTTPStatus.BAD_GATEWAY, "model_output_invalid", "the language model gave an invalid answer")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected error")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    @app.not_found
+    def _no_route(error: Exception) -> Response[Any]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")

@@ -1,0 +1,20 @@
+"""The `mnemoscope` command."""
+
+import argparse
+import sys
+
+from mnemoscope import __version__
+from mnemoscope.cli import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mnemoscope", description="long-term memory for chatbots")
+    parser.add_argument("--version", action="version", version=f"mnemoscope {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    serve.add_parser(subparsers)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

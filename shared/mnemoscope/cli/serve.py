@@ -1,0 +1,62 @@
+"""`mnemoscope serve`: run the whole memory service on this machine (SQLite, local embeddings, in-process queue)."""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from mnemoscope.local.gateway import parse_api_keys
+from mnemoscope.local.server import make_server, serve_in_thread
+
+
+def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subparsers.add_parser("serve", help="run the memory API locally")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where data lives (default ./.mnemoscope)")
+    parser.add_argument(
+        "--reflect-every", type=float, default=15 * 60, help="seconds between reflection sweeps (default 900)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Local runs print metrics nowhere useful; CloudWatch EMF lines would only clutter the console.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring import build, override_services
+
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        api_keys = parse_api_keys(settings.api_keys)
+        server = make_server(args.host, args.port, api_keys)
+    except (ValueError, PermissionError, OSError) as error:
+        print(f"mnemoscope serve: {error}", file=sys.stderr)
+        return 2
+    services = build(settings)
+    override_services(services)
+    host, port = server.server_address[:2]
+    print(f"mnemoscope serving on http://{host}:{port} (data in {settings.data_dir.resolve()})", flush=True)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    serve_in_thread(server)
+    from mnemoscope.local.scheduler import run_scheduler
+
+    run_scheduler(stop, args.reflect_every)
+    server.shutdown()
+    server.server_close()
+    shutdown = getattr(services.job_queue, "stop", None)
+    if shutdown:
+        shutdown()
+    print("mnemoscope stopped", flush=True)
+    return 0

@@ -1,0 +1,41 @@
+"""The api function: API Gateway (REST, proxy) -> the memory API."""
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mnemoscope.api.app import api_app
+from mnemoscope.api.errors import error_response
+from mnemoscope.observability import logger, metrics, tracer
+
+MAX_BODY_BYTES = 1_000_000
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    body = event.get("body") or ""
+    if len(body.encode("utf-8") if isinstance(body, str) else body) > MAX_BODY_BYTES:
+        # API Gateway accepts up to 10 MB; our contract is 1 MB, refused before any parsing.
+        too_large = error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", "the body is over 1 MB", ["body"])
+        return {
+            "statusCode": too_large.status_code,
+            "headers": {"Content-Type": "application/json"},
+            "body": too_large.body,
+            "isBase64Encoded": False,
+        }
+    return api_app().resolve(_as_json_request(event), context)
+
+
+def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """This API speaks only JSON: a body sent without (or with another) Content-Type is parsed as JSON."""
+    if not event.get("body"):
+        return event
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    headers["Content-Type"] = "application/json"
+    multi["Content-Type"] = ["application/json"]
+    return {**event, "headers": headers, "multiValueHeaders": multi}

@@ -1,0 +1,30 @@
+"""The consolidate function: SQS FIFO batches of scope jobs -> the job runner, with partial batch failures."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mnemoscope.observability import logger, metrics, tracer
+from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.wiring import services
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    """One job. Exceptions propagate so the record is reported failed and SQS retries it (then the DLQ)."""
+    job = ScopeJob.model_validate_json(record.body)
+    logger.append_keys(scope=job.scope.key, job=job.kind)
+    outcome = services().jobs.run(job)
+    metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
+    logger.info("job finished", status=outcome.status, **{k: v for k, v in outcome.detail.items() if isinstance(v, int)})
+    return outcome.model_dump()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,38 @@
+"""The reflect function: an EventBridge Scheduler tick -> enqueue reflect jobs for the scopes that are due."""
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from mnemoscope.observability import logger, metrics, tracer
+from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.wiring import services
+
+
+class ReflectionSchedule(BaseModel):
+    """The schedule's Input JSON (the event *is* the input)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_scopes: int = Field(default=500, ge=1, le=10_000)
+    min_observations: int | None = Field(default=None, ge=1)
+    max_age_hours: float | None = Field(default=None, gt=0)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    schedule = ReflectionSchedule.model_validate(event or {})
+    s = services()
+    now = s.clock.now()
+    min_obs = schedule.min_observations or s.settings.reflect_min_observations
+    max_age = timedelta(hours=schedule.max_age_hours or s.settings.reflect_max_age_hours)
+    due = s.chat_log.scopes_due_for_reflection(min_obs, now - max_age)[: schedule.max_scopes]
+    for scope in due:
+        s.job_queue.enqueue(ScopeJob(kind="reflect", scope=scope, requested_at=now))
+    metrics.add_metric(name="ReflectJobsEnqueued", unit="Count", value=len(due))
+    logger.info("reflection sweep", enqueued=len(due))
+    return {"enqueued": len(due)}

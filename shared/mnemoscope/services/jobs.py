@@ -1,0 +1,44 @@
+"""Runs one scope job (consolidate or reflect): the work behind the queue, shared by SQS and the local queue."""
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from mnemoscope.domain.errors import ModelNotConfigured
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.job_queue import ScopeJob
+
+
+class ScopeWorker(Protocol):
+    def run(self, scope: Scope) -> Any: ...
+
+
+class JobOutcome(BaseModel):
+    kind: Literal["consolidate", "reflect"]
+    status: Literal["done", "paused"]
+    detail: dict[str, Any] = {}
+
+
+class JobRunner:
+    """Dispatches jobs. Without a chat model the job is acknowledged as 'paused': its turns stay behind the
+    watermark in the log, and the next job after a model is configured picks them up (nothing is lost)."""
+
+    def __init__(self, chat_log: ChatLog, consolidation: ScopeWorker | None, reflection: ScopeWorker | None) -> None:
+        self._chat_log = chat_log
+        self._workers = {"consolidate": consolidation, "reflect": reflection}
+
+    def run(self, job: ScopeJob) -> JobOutcome:
+        worker = self._workers[job.kind]
+        if worker is None:
+            return self._paused(job)
+        try:
+            report = worker.run(job.scope)
+        except ModelNotConfigured:
+            return self._paused(job)
+        detail = report.model_dump() if isinstance(report, BaseModel) else {}
+        return JobOutcome(kind=job.kind, status="done", detail=detail)
+
+    def _paused(self, job: ScopeJob) -> JobOutcome:
+        pending = len(self._chat_log.pending(job.scope)) if job.kind == "consolidate" else 0
+        return JobOutcome(kind=job.kind, status="paused", detail={"pending_turns": pending})

@@ -1,0 +1,62 @@
+"""Settings from MNEMOSCOPE_* environment variables, validated once per process (composition root)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["local", "aws"]
+EmbedderName = Literal["local", "openai", "dashscope"]
+ChatProvider = Literal["none", "openai", "dashscope"]
+
+
+class Settings(BaseSettings):
+    """All knobs. `backend` picks the storage adapters; providers pick the model adapters."""
+
+    model_config = SettingsConfigDict(env_prefix="MNEMOSCOPE_", extra="ignore", frozen=True)
+
+    backend: Backend = "local"
+    service_name: str = "mnemoscope"
+
+    # Embedded default (backend=local)
+    data_dir: Path = Path(".mnemoscope")
+
+    # AWS (backend=aws)
+    chat_table: str | None = None
+    jobs_queue_url: str | None = None
+    opensearch_endpoint: str | None = None
+    opensearch_index: str = "mnemoscope-memories"
+    opensearch_auth: Literal["none", "sigv4-es", "sigv4-aoss"] = "sigv4-aoss"
+    opensearch_engine: Literal["faiss", "lucene"] = "faiss"
+    opensearch_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    aws_region: str | None = None
+
+    # Embeddings
+    embedder: EmbedderName = "local"
+    embedding_model: str | None = None
+    embedding_dimension: int | None = Field(default=None, ge=8, le=4096)
+
+    # Chat model (consolidation, reflection, chat)
+    chat_provider: ChatProvider = "none"
+    chat_model: str | None = None
+    openai_base_url: str | None = None
+    # Either a key (local use) or the name of a Secrets Manager secret holding it (AWS).
+    openai_api_key: SecretStr | None = None
+    openai_api_key_secret: str | None = None
+    dashscope_api_key: SecretStr | None = None
+    dashscope_api_key_secret: str | None = None
+    model_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    model_max_retries: int = Field(default=2, ge=0, le=6)
+
+    # Retrieval
+    recent_turns: int = Field(default=10, ge=0, le=50)
+    reranker: Literal["none", "dashscope"] = "none"
+    rerank_model: str = "gte-rerank"
+
+    # Reflection
+    reflect_min_observations: int = Field(default=6, ge=1)
+    reflect_max_age_hours: float = Field(default=24.0, gt=0)
+
+    # Local server auth: "key:tenant,key:tenant"; empty means single tenant "local" on loopback only.
+    api_keys: str = ""

@@ -1,0 +1,156 @@
+"""Composition root: builds the service graph from Settings once per process (lazily, cached)."""
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from mnemoscope.domain.errors import InvalidMemoryRequest
+from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.clock import Clock, SystemClock
+from mnemoscope.ports.embedder import Embedder
+from mnemoscope.ports.job_queue import JobQueue
+from mnemoscope.ports.memory_index import MemoryIndex
+from mnemoscope.services.ingest import IngestService
+from mnemoscope.services.jobs import JobRunner, ScopeWorker
+from mnemoscope.services.memories import MemoryAdminService
+from mnemoscope.services.retrieval import RetrievalService
+from mnemoscope.settings import Settings
+
+
+@dataclass
+class Services:
+    """Everything a handler needs. Tests build one from fakes and install it with `override_services`."""
+
+    settings: Settings
+    clock: Clock
+    chat_log: ChatLog
+    memory_index: MemoryIndex
+    job_queue: JobQueue
+    embedder: Embedder
+    ingest: IngestService
+    memories: MemoryAdminService
+    retrieval: RetrievalService
+    jobs: JobRunner
+    chat_model: Any = None
+
+    @property
+    def consolidation_status(self) -> str:
+        return "active" if self.chat_model is not None else "paused: no chat model configured"
+
+
+@dataclass
+class Infrastructure:
+    chat_log: ChatLog
+    memory_index: MemoryIndex
+    job_queue: JobQueue
+    embedder: Embedder
+
+
+def assemble(settings: Settings, infra: Infrastructure, clock: Clock | None = None, chat_model: Any = None) -> Services:
+    """Build the services on top of already-built adapters (used by the real roots and by tests)."""
+    clock = clock or SystemClock()
+    consolidation: ScopeWorker | None = None
+    reflection: ScopeWorker | None = None
+    return Services(
+        settings=settings,
+        clock=clock,
+        chat_log=infra.chat_log,
+        memory_index=infra.memory_index,
+        job_queue=infra.job_queue,
+        embedder=infra.embedder,
+        ingest=IngestService(infra.chat_log, infra.job_queue, clock),
+        memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
+        retrieval=RetrievalService(infra.memory_index, infra.chat_log, infra.embedder, clock, settings.recent_turns),
+        jobs=JobRunner(infra.chat_log, consolidation, reflection),
+        chat_model=chat_model,
+    )
+
+
+_override: Services | None = None
+
+
+def override_services(services_: Services | None) -> None:
+    """Install (or with None, remove) a prebuilt graph; the next `services()` call returns it."""
+    global _override  # noqa: PLW0603 - the one process-wide seam, used by tests and `serve`
+    _override = services_
+
+
+def services() -> Services:
+    return _override if _override is not None else _build_from_environment()
+
+
+@functools.cache
+def _build_from_environment() -> Services:
+    settings = Settings()
+    return build(settings)
+
+
+def build(settings: Settings) -> Services:
+    infra = _local_infrastructure(settings) if settings.backend == "local" else _aws_infrastructure(settings)
+    return assemble(settings, infra)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "local":
+        from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
+
+        return LocalE5Embedder()
+    if settings.embedder == "openai":
+        from mnemoscope.adapters.models.openai_embedder import DEFAULT_MODEL, OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            settings.embedding_model or DEFAULT_MODEL,
+            api_key=_secret(settings.openai_api_key, settings.openai_api_key_secret),
+            base_url=settings.openai_base_url,
+            dimension=settings.embedding_dimension,
+            max_retries=settings.model_max_retries,
+        )
+    from mnemoscope.adapters.models.dashscope_embedder import DEFAULT_MODEL as DASHSCOPE_MODEL
+    from mnemoscope.adapters.models.dashscope_embedder import DashScopeEmbedder
+
+    return DashScopeEmbedder(
+        settings.embedding_model or DASHSCOPE_MODEL,
+        api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret),
+        dimension=settings.embedding_dimension or 1024,
+        max_retries=settings.model_max_retries,
+    )
+
+
+def _secret(value: Any, secret_name: str | None) -> str | None:
+    """A key given directly (local use) or read from Secrets Manager through Powertools (cached 5 min)."""
+    if value is not None:
+        return str(value.get_secret_value())
+    if secret_name:
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(secret_name, max_age=300))
+    return None
+
+
+def _local_infrastructure(settings: Settings) -> Infrastructure:
+    from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+    from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
+    from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+
+    embedder = build_embedder(settings)
+    db = SqliteDatabase(settings.data_dir / "mnemoscope.db")
+    queue = InProcessJobQueue(_dispatch_to_consolidate_handler)
+    queue.start()
+    return Infrastructure(
+        chat_log=SqliteChatLog(db),
+        memory_index=SqliteMemoryIndex(db, embedder.dimension),
+        job_queue=queue,
+        embedder=embedder,
+    )
+
+
+def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
+    from mnemoscope.entrypoints.consolidate import lambda_handler
+    from mnemoscope.entrypoints.context import LocalLambdaContext
+
+    return lambda_handler(event, LocalLambdaContext("consolidate"))
+
+
+def _aws_infrastructure(settings: Settings) -> Infrastructure:
+    raise InvalidMemoryRequest("the aws backend is not wired yet")
