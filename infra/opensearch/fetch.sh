@@ -31,8 +31,8 @@ t0=$(date +%s)
 
 mvn_q() {
   # shellcheck disable=SC2086
-  if ! out="$("$MVN" -q -B ${OPENSEARCH_MVN_ARGS:-} "$@" 2>&1)"; then
-    printf '%s\n' "$out" | grep -E 'ERROR|Could not|Failure' | head -20 >&2
+  if ! out="$("$MVN" -q -B -Dstyle.color=never ${OPENSEARCH_MVN_ARGS:-} "$@" 2>&1)"; then
+    printf '%s\n' "$out" | sed 's/\x1b\[[0-9;]*m//g' | grep -E 'Failed|Could not|resolve|Unknown host|timed out|refused' | head -10 >&2
     return 1
   fi
 }

@@ -82,7 +82,9 @@ class MemoryIndexContract:
         q = unit_vector(1.0)
         default = {h.node.id for h in memory_index.vector_search(scope(), q, k=10)}
         assert default == {"obs", "ins", "cus", "done"}
-        insights = memory_index.vector_search(scope(), q, k=10, memory_filter=MemoryFilter(types=frozenset({"insight"})))
+        insights = memory_index.vector_search(
+            scope(), q, k=10, memory_filter=MemoryFilter(types=frozenset({"insight"}))
+        )
         assert [h.node.id for h in insights] == ["ins"]
         everything = memory_index.vector_search(scope(), q, k=10, memory_filter=ANY)
         assert {h.node.id for h in everything} == default | {"old"}

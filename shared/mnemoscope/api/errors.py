@@ -45,11 +45,18 @@ def _field_name(loc: Sequence[Any]) -> str:
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    _register_client_errors(app)
+    _register_server_errors(app)
+
+
+def _register_client_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[Any]:
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", ["body"])
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", ["body"]
+            )
         fields = list(dict.fromkeys(_field_name(e.get("loc", ())) for e in errors))
         messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5])
         logger.info("invalid request", fields=fields)
@@ -69,6 +76,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _unauthenticated(error: Unauthenticated) -> Response[Any]:
         return error_response(HTTPStatus.UNAUTHORIZED, "unauthenticated", "missing or unknown API key")
 
+    @app.not_found
+    def _no_route(error: Exception) -> Response[Any]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+
+def _register_server_errors(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ModelNotConfigured)
     def _no_model(error: ModelNotConfigured) -> Response[Any]:
         return error_response(HTTPStatus.CONFLICT, "model_not_configured", str(error) or "no chat model is configured")
@@ -77,18 +90,18 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _unavailable(error: DependencyUnavailable) -> Response[Any]:
         logger.warning("dependency unavailable", reason=str(error))
         headers = {"Retry-After": str(error.retry_after_seconds)}
-        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "a backing service is unavailable", None, headers)
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "a backing service is unavailable", None, headers
+        )
 
     @app.exception_handler(LlmOutputInvalid)
     def _llm_invalid(error: LlmOutputInvalid) -> Response[Any]:
         logger.warning("model output invalid")
-        return error_response(HTTPStatus.BAD_GATEWAY, "model_output_invalid", "the language model gave an invalid answer")
+        return error_response(
+            HTTPStatus.BAD_GATEWAY, "model_output_invalid", "the language model gave an invalid answer"
+        )
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         logger.exception("unexpected error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-
-    @app.not_found
-    def _no_route(error: Exception) -> Response[Any]:
-        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")

@@ -60,7 +60,7 @@ def add_memory(body: AddMemoryRequest) -> Response[MemoryResponse]:
 def list_memories(
     user_id: UserIdQuery,
     agent_id: AgentIdQuery = "default",
-    type: Annotated[MemoryType | None, Query()] = None,  # noqa: A002 - the API's field name
+    type: Annotated[MemoryType | None, Query()] = None,
     status: Annotated[MemoryStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from mnemoscope.wiring import build, override_services
 
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = Settings(**overrides)
     try:
         api_keys = parse_api_keys(settings.api_keys)
         server = make_server(args.host, args.port, api_keys)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     services = build(settings)
     override_services(services)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"mnemoscope serving on http://{host}:{port} (data in {settings.data_dir.resolve()})", flush=True)
     stop = threading.Event()
 

@@ -19,7 +19,8 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     logger.append_keys(scope=job.scope.key, job=job.kind)
     outcome = services().jobs.run(job)
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
-    logger.info("job finished", status=outcome.status, **{k: v for k, v in outcome.detail.items() if isinstance(v, int)})
+    counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
+    logger.info("job finished", extra={"status": outcome.status, **counts})
     return outcome.model_dump()
 
 
@@ -27,4 +28,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

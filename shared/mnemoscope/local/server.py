@@ -10,6 +10,7 @@ from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.local.gateway import proxy_event, response_parts
 
 MAX_BODY_BYTES = 1_000_000
+DRAIN_LIMIT_BYTES = 10 * 1024 * 1024
 LOCAL_TENANT = "local"
 
 
@@ -42,26 +43,37 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("MNEMOSCOPE_ACCESS_LOG"):
             super().log_message(format, *args)
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
-            # Refuse before reading a huge body; the handler's own 1 MB check covers API Gateway.
-            self._send(413, [("Content-Type", "application/json")],
-                       b'{"error": {"code": "too_large", "message": "the body is over 1 MB", "fields": ["body"]}}')
+            # Drain what API Gateway would have accepted (10 MB) so the client sees our answer, not a reset.
+            self._drain(min(length, DRAIN_LIMIT_BYTES))
+            self._send(
+                413,
+                [("Content-Type", "application/json")],
+                b'{"error": {"code": "too_large", "message": "the body is over 1 MB", "fields": ["body"]}}',
+            )
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
         body = raw.decode("utf-8", errors="replace") if raw else None
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         event = proxy_event(self.command, self.path, headers, body, self._tenant(headers), self.client_address[0])
         from mnemoscope.entrypoints.api import lambda_handler
 
         status, out_headers, payload = response_parts(lambda_handler(event, LocalLambdaContext("api")))
         self._send(status, out_headers, payload)
+
+    def _drain(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     def _tenant(self, headers: dict[str, str]) -> str | None:
         if not self.api_keys:

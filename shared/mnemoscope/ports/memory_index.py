@@ -21,6 +21,7 @@ class MemoryFilter(BaseModel):
 
 
 ANY = MemoryFilter(statuses=None)
+VALID = MemoryFilter()
 
 
 class IndexEntry(BaseModel):
@@ -58,13 +59,13 @@ class MemoryIndex(Protocol):
     def get_many(self, scope: Scope, memory_ids: Sequence[str]) -> list[MemoryNode]: ...
 
     def vector_search(
-        self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = MemoryFilter()
+        self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
         """Nearest memories by cosine similarity (score in [-1, 1], best first)."""
         ...
 
     def keyword_search(
-        self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = MemoryFilter()
+        self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
         """Best keyword (BM25-like) matches, best first; scores are positive and only comparable within a call."""
         ...

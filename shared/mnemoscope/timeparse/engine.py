@@ -101,7 +101,9 @@ def choose(hits: Sequence[Hit], now: datetime) -> TimeRange | None:
     ranges = _place_weekdays(ranges, [hit.value for hit in hits if isinstance(hit.value, WeekdayRef)], now)
     parts = [hit.value for hit in hits if isinstance(hit.value, DayPart)]
     if parts:
-        ranges = _place_part(ranges, parts[0], now)
+        # 每天早上: a daily repetition means the bare part of the day is not about today.
+        repeats = any(hit.value is Void.VOID for hit in hits)
+        ranges = _place_part(ranges, parts[0], now, allow_today=not repeats)
     if not ranges:
         return None
     best, since = min(ranges, key=lambda item: item[0].end - item[0].start)
@@ -122,12 +124,14 @@ def _place_weekdays(
     return result
 
 
-def _place_part(ranges: list[tuple[TimeRange, bool]], part: DayPart, now: datetime) -> list[tuple[TimeRange, bool]]:
+def _place_part(
+    ranges: list[tuple[TimeRange, bool]], part: DayPart, now: datetime, *, allow_today: bool
+) -> list[tuple[TimeRange, bool]]:
     for index, (found, since) in enumerate(ranges):
         if _is_day(found):
             placed = periods.hours(found.start.date(), part.start_hour, part.end_hour, tz_of(now), found.recurrence)
             return [*ranges[:index], (placed, since), *ranges[index + 1 :]]
-    if part.default_today:
+    if part.default_today and allow_today:
         return [*ranges, (periods.hours(now.date(), part.start_hour, part.end_hour, tz_of(now)), False)]
     return ranges
 

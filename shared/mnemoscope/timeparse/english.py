@@ -5,7 +5,7 @@ from datetime import datetime
 
 from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.timeparse import english_dates, numeric, resolvers
-from mnemoscope.timeparse.engine import DayPart, Grammar, Rule, Value, Void, WeekdayRef, rule
+from mnemoscope.timeparse.engine import DayPart, Grammar, Handler, Rule, Value, Void, WeekdayRef, rule
 from mnemoscope.timeparse.numbers import EN_NUMBER, parse_english_number
 from mnemoscope.timeparse.periods import Unit
 
@@ -15,6 +15,15 @@ _UNIT = r"(?P<unit>hour|day|week|fortnight|month|year)s?"
 _COUNT = rf"(?P<n>{EN_NUMBER}|(?:a\s+)?few|half\s+an?)"
 _PARTS = {"morning": (6, 12), "noon": (11, 14), "midday": (11, 14), "lunchtime": (11, 14), "afternoon": (12, 18)}
 _PARTS |= {"evening": (18, 24), "night": (18, 24)}
+UNITS: dict[str, tuple[int, Unit]] = {
+    "hour": (1, "hour"),
+    "day": (1, "day"),
+    "week": (1, "week"),
+    "fortnight": (2, "week"),
+    "month": (1, "month"),
+    "year": (1, "year"),
+}
+_HALVES: dict[str, tuple[int, Unit]] = {"year": (6, "month"), "month": (2, "week")}
 _LAST = ("last", "previous", "past")
 _NEXT = ("next", "following", "coming")
 
@@ -34,30 +43,29 @@ def _amount(match: re.Match[str]) -> tuple[int, Unit] | None:
     """The count and unit of "3 days", "a fortnight", "half a year"; None for what has no calendar unit."""
     unit, words = match["unit"].lower(), " ".join(match["n"].lower().split())
     if words.startswith("half"):
-        return {"year": (6, "month"), "month": (2, "week")}.get(unit)  # type: ignore[return-value]
+        return _HALVES.get(unit)
     count = parse_english_number(words)
     if count is None:
         return None
-    if unit == "fortnight":
-        return 2 * count, "week"
-    return count, unit  # type: ignore[return-value]
+    factor, calendar_unit = UNITS[unit]
+    return factor * count, calendar_unit
 
 
 def _offset(match: re.Match[str], now: datetime) -> TimeRange | None:
     amount = _amount(match)
     if amount is None:
         return None
-    future = match["dir"] is None or match["dir"].lower().split()[0] in ("later", "after", "afterwards", "from", "hence")
+    future = not match["dir"] or match["dir"].lower().split()[0] in ("later", "after", "afterwards", "from", "hence")
     return resolvers.relative(now, amount[0] if future else -amount[0], amount[1])
 
 
 def _span(match: re.Match[str], now: datetime) -> TimeRange | None:
-    amount = _amount(match) if match["n"] else (1, match["unit"].lower())
+    amount = _amount(match) if match["n"] else UNITS[match["unit"].lower()]
     if amount is None or amount[1] == "hour":
         return None
     if relation_offset(match["rel"]) > 0:
-        return resolvers.next_span(now, *amount)  # type: ignore[arg-type]
-    return resolvers.past_span(now, *amount)  # type: ignore[arg-type]
+        return resolvers.next_span(now, *amount)
+    return resolvers.past_span(now, *amount)
 
 
 def _weekday_with_relation(match: re.Match[str], now: datetime) -> TimeRange:
@@ -81,24 +89,38 @@ def _part(match: re.Match[str], _now: datetime) -> DayPart:
     return DayPart(*_PARTS[match["p"].lower()], default_today=False)
 
 
-def _fixed(value: Value) -> "resolvers.Callable[[re.Match[str], datetime], Value]":
+def _fixed(value: Value) -> Handler:
     return lambda _match, _now: value
 
 
-def _days(offset: int) -> "resolvers.Callable[[re.Match[str], datetime], Value]":
+def _days(offset: int) -> Handler:
     return lambda _match, now: resolvers.day_offset(now, offset)
 
 
-def _hours(offset: int, start: int, end: int) -> "resolvers.Callable[[re.Match[str], datetime], Value]":
+def _hours(offset: int, start: int, end: int) -> Handler:
     return lambda _match, now: resolvers.part_of_day(now, offset, start, end)
 
 
-_REL = r"(?P<rel>last|next|this|previous|following|coming|current|this\s+past|this\s+coming|the\s+(?:previous|following|coming|current))"
+def _unit_of(match: re.Match[str]) -> Unit:
+    return UNITS[match["unit"].lower()][1]
+
+
+def _weekly(match: re.Match[str], now: datetime) -> TimeRange:
+    return resolvers.weekly(now, weekday_index(match["wd"]))
+
+
+_REL = (
+    r"(?P<rel>last|next|this|previous|following|coming|current|this\s+past|this\s+coming|"
+    r"the\s+(?:previous|following|coming|current))"
+)
 _DIRECTION = r"(?P<dir>ago|back|before|earlier|previously|later|after|afterwards?|from\s+now|hence)"
 
 RULES: list[Rule] = [
     # Daily and bare repetitions have no single range; matching them keeps "every morning" from meaning today.
-    rule(r"\b(?:every|each)\s+(?:single\s+)?(?:day|morning|afternoon|evening|night|week|month|year|weekday)\b", _fixed(Void.VOID)),
+    rule(
+        r"\b(?:every|each)\s+(?:single\s+)?(?:day|morning|afternoon|evening|night|week|month|year|weekday)\b",
+        _fixed(Void.VOID),
+    ),
     rule(r"\b(?:everyday|daily|nightly|weekly|monthly|yearly|annually)\b", _fixed(Void.VOID)),
     rule(r"\b(?:today|this\s+day)\b", _days(0)),
     rule(r"\b(?:yesterday)\b", _days(-1)),
@@ -120,23 +142,24 @@ RULES: list[Rule] = [
     rule(rf"\b(?:on\s+)?{WEEKDAY}\b", lambda match, _now: WeekdayRef(weekday_index(match["wd"]))),
     rule(
         rf"\b{_REL}\s+(?P<unit>week|month|year)\b",
-        lambda match, now: resolvers.calendar_unit(now, match["unit"].lower(), relation_offset(match["rel"])),
+        lambda match, now: resolvers.calendar_unit(now, _unit_of(match), relation_offset(match["rel"])),
     ),
     rule(
         r"\bthe\s+(?P<unit>week|month|year)\s+(?P<rel>before\s+last|after\s+next)\b",
-        lambda match, now: resolvers.calendar_unit(now, match["unit"].lower(), 2 * relation_offset(match["rel"])),
+        lambda match, now: resolvers.calendar_unit(now, _unit_of(match), 2 * relation_offset(match["rel"])),
     ),
     rule(rf"\b{_REL}\s+weekend\b", lambda match, now: resolvers.weekend(now, relation_offset(match["rel"]))),
     rule(r"\bthe\s+weekend\s+before\s+last\b", lambda _match, now: resolvers.weekend(now, -2)),
     rule(r"\bweekend\b", lambda _match, now: resolvers.recent_weekend(now)),
     rule(r"\b(?:every|each)\s+weekend\b|\b(?:on\s+|at\s+)?weekends\b", lambda _m, now: resolvers.weekly_weekend(now)),
-    rule(
-        rf"\b(?:(?:every|each)\s+(?:week\s+on\s+)?|weekly\s+on\s+|on\s+){WEEKDAY}s?\b|\b{WEEKDAY}s\b",
-        lambda match, now: resolvers.weekly(now, weekday_index(match["wd"])),
-    ),
+    rule(rf"\b(?:(?:every|each)\s+(?:week\s+on\s+)?|weekly\s+on\s+){WEEKDAY}s?\b", _weekly),
+    rule(rf"\b(?:on\s+)?{WEEKDAY}s\b", _weekly),
     rule(rf"\b{_COUNT}\s+{_UNIT}\s+{_DIRECTION}\b", _offset),
     rule(rf"\bin\s+{_COUNT}\s+{_UNIT}(?P<dir>)(?:'?s?\s+time)?\b", _offset),
-    rule(rf"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?P<rel>past|last|previous|next|coming|following)\s+{_COUNT}\s+{_UNIT}\b", _span),
+    rule(
+        rf"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?P<rel>past|last|previous|next|coming|following)\s+{_COUNT}\s+{_UNIT}\b",
+        _span,
+    ),
     rule(r"\b(?:(?:in|over|during|within)\s+)?the\s+(?P<rel>past)\s+(?P<n>)(?P<unit>week|month|year)\b", _span),
 ]
 

@@ -23,11 +23,14 @@ TRANSIENT_CODES = frozenset(
         "RequestLimitExceeded",
         "InternalServerError",
         "InternalFailure",
+        "InternalError",
         "ServiceUnavailable",
+        "ServiceUnavailableException",
         "TransactionConflictException",
         "TransactionInProgressException",
         "RequestThrottled",
         "KMSThrottlingException",
+        "KmsThrottled",
     }
 )
 

@@ -28,6 +28,7 @@ from mnemoscope.ports.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, PutTypeDef, TransactWriteItemTypeDef
 
 REFLECT_DUE_INDEX = "reflect-due"
 TTL_ATTRIBUTE = "expires_at"
@@ -61,7 +62,7 @@ _FIRST_SK, _LAST_SK = f"{_MSG}{0:012d}", f"{_MSG}{'9' * 12}"
 _TX_TURNS = 49
 _BATCH_WRITE, _BATCH_GET = 25, 100
 _ATTEMPTS = 5
-_CONDITION_FAILED = "ConditionalCheckFailedException"
+_CONDITION_FAILED, _NEW = "ConditionalCheckFailedException", "attribute_not_exists(sk)"
 
 
 def chat_table_definition() -> dict[str, Any]:
@@ -69,12 +70,8 @@ def chat_table_definition() -> dict[str, Any]:
     return deepcopy(CHAT_TABLE_DEFINITION)
 
 
-def _pk(scope: Scope) -> str:
-    return f"SCOPE#{scope.key}"
-
-
 def _key(scope: Scope, sk: str) -> _Item:
-    return {"pk": {"S": _pk(scope)}, "sk": {"S": sk}}
+    return {"pk": {"S": f"SCOPE#{scope.key}"}, "sk": {"S": sk}}
 
 
 def _iso(moment: datetime) -> str:
@@ -125,8 +122,6 @@ class DynamoDbChatLog:
         self._clock = clock or SystemClock()
         self._sleep = sleep
 
-    # --- appending -------------------------------------------------------------------------------------------
-
     def append(self, scope: Scope, messages: Sequence[Message]) -> AppendResult:
         """Store turns in order; ids already in the scope (or repeated in the batch) are reported as duplicates.
 
@@ -138,8 +133,7 @@ class DynamoDbChatLog:
             known = self._seqs_of(scope, [m.id for m in unique])
             fresh = [m for m in unique if m.id not in known]
             stored = set(self._store(scope, fresh)) if fresh else set()
-        stored_ids: list[str] = []
-        duplicate_ids: list[str] = []
+        stored_ids, duplicate_ids = list[str](), list[str]()
         for message in messages:
             first_time = message.id in stored and message.id not in stored_ids
             (stored_ids if first_time else duplicate_ids).append(message.id)
@@ -157,53 +151,60 @@ class DynamoDbChatLog:
         return _number(response["Attributes"], "last_seq") - count + 1
 
     def _store(self, scope: Scope, fresh: list[Message]) -> list[str]:
-        first = self._reserve(scope, len(fresh))
+        """Write the turns in transactions of <= 49; seqs are reserved once, and again only after a conflict."""
         stored: list[str] = []
-        for start in range(0, len(fresh), _TX_TURNS):
-            stored += self._store_chunk(scope, fresh[start : start + _TX_TURNS], first + start)
+        todo, first, failures = fresh, self._reserve(scope, len(fresh)), 0
+        while todo:
+            chunk = todo[:_TX_TURNS]
+            outcome = self._write_chunk(scope, chunk, first)
+            if outcome is None:
+                stored += [m.id for m in chunk]
+                todo, first, failures = todo[len(chunk) :], first + len(chunk), 0
+                continue
+            taken, seqs_stale = outcome
+            failures += 1
+            if failures >= _ATTEMPTS:
+                raise DependencyUnavailable("DynamoDB chat log: append kept conflicting with concurrent writes")
+            todo = [m for m in todo if m.id not in taken]  # stored by a concurrent append: duplicates after all
+            if seqs_stale and todo:
+                # The watermark passed our seqs (a later append got consolidated first): take newer seqs for
+                # everything left, so no turn hides behind the watermark and the order stays the arrival order.
+                first = self._reserve(scope, len(todo))
+            elif not taken:
+                self._sleep(_backoff(failures))  # a transaction conflict: try the same write again
         return stored
 
-    def _store_chunk(self, scope: Scope, chunk: list[Message], first: int) -> list[str]:
-        """Write guard + turn pairs in one transaction, dropping ids a concurrent append stored meanwhile."""
-        for attempt in range(_ATTEMPTS):
-            if not chunk:
-                return []
-            try:
-                self._client.transact_write_items(
-                    TransactItems=self._actions(scope, chunk, first),
-                    ClientRequestToken=self._token(scope, chunk, first),
-                )
-                return [m.id for m in chunk]
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
-                failed = [
-                    r.get("Code") == "ConditionalCheckFailed" for r in error.response.get("CancellationReasons", [])
-                ]
-            failed += [False] * (1 + 2 * len(chunk) - len(failed))
-            chunk = [m for i, m in enumerate(chunk) if not failed[1 + 2 * i]]  # guard taken: a duplicate after all
-            if failed[0] or any(failed[2::2]):
-                # The watermark passed our seqs (a later append was consolidated first): take newer seqs, so these
-                # turns are never hidden behind the watermark.
-                first = self._reserve(scope, len(chunk)) if chunk else first
-            elif not any(failed):
-                self._sleep(_backoff(attempt))  # a transaction conflict: try the same write again
-        raise DependencyUnavailable("DynamoDB chat log: append kept conflicting with concurrent writes")
+    def _write_chunk(self, scope: Scope, chunk: list[Message], first: int) -> tuple[set[str], bool] | None:
+        """One transaction; None on success, else (ids whose guard exists, whether the seqs went stale)."""
+        try:
+            token = self._token(scope, chunk, first)
+            self._client.transact_write_items(
+                TransactItems=self._actions(scope, chunk, first), ClientRequestToken=token
+            )
+            return None
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        # Action 0 is the watermark check, then guard 1 + 2i and turn 2 + 2i for the i-th message.
+        failed = [code == "ConditionalCheckFailed" for code in codes] + [False] * (1 + 2 * len(chunk))
+        taken = {m.id for i, m in enumerate(chunk) if failed[1 + 2 * i]}
+        return taken, failed[0] or any(failed[2 : 1 + 2 * len(chunk) : 2])
 
-    def _actions(self, scope: Scope, chunk: list[Message], first: int) -> list[dict[str, Any]]:
-        watermark_check = {
+    def _actions(self, scope: Scope, chunk: list[Message], first: int) -> list[TransactWriteItemTypeDef]:
+        watermark_check: ConditionCheckTypeDef = {
             "TableName": self._table,
             "Key": _key(scope, _STATE),
             "ConditionExpression": "attribute_not_exists(watermark) OR watermark < :first",
             "ExpressionAttributeValues": {":first": {"N": str(first)}},
         }
-        actions: list[dict[str, Any]] = [{"ConditionCheck": watermark_check}]
+        actions: list[TransactWriteItemTypeDef] = [{"ConditionCheck": watermark_check}]
         now = self._clock.now()
         for seq, message in enumerate(chunk, start=first):
             guard, turn = self._items(scope, message, seq, now)
             for item in (guard, turn):
-                condition = "attribute_not_exists(sk)"
-                actions.append({"Put": {"TableName": self._table, "Item": item, "ConditionExpression": condition}})
+                put: PutTypeDef = {"TableName": self._table, "Item": item, "ConditionExpression": _NEW}
+                actions.append({"Put": put})
         return actions
 
     def _items(self, scope: Scope, message: Message, seq: int, now: datetime) -> tuple[_Item, _Item]:
@@ -230,8 +231,6 @@ class DynamoDbChatLog:
         material = "\x1f".join([scope.key, str(first), *(m.id for m in chunk)])
         return hashlib.sha256(material.encode()).hexdigest()[:36]
 
-    # --- reading ---------------------------------------------------------------------------------------------
-
     def pending(self, scope: Scope, limit: int = 1000) -> list[LoggedMessage]:
         """Turns after the watermark, oldest first (at most `limit`)."""
         watermark = self.state(scope).watermark
@@ -242,9 +241,9 @@ class DynamoDbChatLog:
         return self._turns(scope, _FIRST_SK, limit, forward=False)[::-1]
 
     def _turns(self, scope: Scope, low: str, limit: int, *, forward: bool) -> list[LoggedMessage]:
-        query = {
+        query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {":pk": {"S": _pk(scope)}, ":low": {"S": low}, ":high": {"S": _LAST_SK}},
+            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"], ":low": {"S": low}, ":high": {"S": _LAST_SK}},
             "ScanIndexForward": forward,
             "ConsistentRead": True,
         }
@@ -257,8 +256,8 @@ class DynamoDbChatLog:
         with dependency_errors("DynamoDB"):
             while limit is None or fetched < limit:
                 page_limit = self._page_size if limit is None else min(self._page_size, limit - fetched)
-                paging = {"ExclusiveStartKey": start} if start else {}
-                page = self._client.query(TableName=self._table, Limit=page_limit, **query, **paging)
+                call: dict[str, Any] = {"TableName": self._table, "Limit": page_limit, **query}
+                page = self._client.query(**call | ({"ExclusiveStartKey": start} if start else {}))
                 yield from page["Items"]
                 fetched += len(page["Items"])
                 start = page.get("LastEvaluatedKey")
@@ -282,10 +281,11 @@ class DynamoDbChatLog:
         for start in range(0, len(keys), _BATCH_GET):
             todo = keys[start : start + _BATCH_GET]
             for attempt in range(_ATTEMPTS):
-                request = {self._table: {"Keys": todo, "ConsistentRead": True}}
+                request: dict[str, Any] = {self._table: {"Keys": todo, "ConsistentRead": True}}
                 response = self._client.batch_get_item(RequestItems=request)
                 found += response["Responses"].get(self._table, [])
-                todo = list(response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", []))
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+                todo = list(unprocessed["Keys"]) if unprocessed else []
                 if not todo:
                     break
                 self._sleep(_backoff(attempt))
@@ -293,13 +293,11 @@ class DynamoDbChatLog:
                 raise DependencyUnavailable("DynamoDB kept returning unprocessed keys")
         return found
 
-    # --- bookkeeping -----------------------------------------------------------------------------------------
-
     def state(self, scope: Scope) -> ScopeState:
         """The scope's bookkeeping (zeros for an unknown scope)."""
         with dependency_errors("DynamoDB"):
-            item = self._client.get_item(TableName=self._table, Key=_key(scope, _STATE), ConsistentRead=True)
-        found: _Item = dict(item.get("Item", {}))
+            got = self._client.get_item(TableName=self._table, Key=_key(scope, _STATE), ConsistentRead=True)
+        found: _Item = dict(got.get("Item", {}))
         reflected, unreflected_since = (_text(found, k) for k in ("last_reflected_at", "first_unreflected_at"))
         return ScopeState(
             scope=scope,
@@ -344,26 +342,25 @@ class DynamoDbChatLog:
 
     def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
         """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut."""
-        values = {":due": {"S": _DUE}, ":cut": {"S": _iso(max_age_before)}}
-        old = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
+        values: _Item = {":due": {"S": _DUE}, ":cut": {"S": _iso(max_age_before)}}
+        old: dict[str, Any] = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
         # A filter cannot use the index's own keys, hence two queries instead of one OR.
-        busy = {
+        busy: dict[str, Any] = {
             "KeyConditionExpression": "due_pk = :due AND first_unreflected_at > :cut",
             "FilterExpression": "unreflected >= :min",
         }
         keys: set[str] = set()
+        extra: _Item
         for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
             query |= {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
             keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(query))
         return [Scope.from_key(key) for key in sorted(keys)]
 
-    # --- deletion --------------------------------------------------------------------------------------------
-
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn, guard and the bookkeeping of the scope, page by page."""
-        query = {
+        query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": _pk(scope)}},
+            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"]},
             "ProjectionExpression": "pk, sk",
             "ConsistentRead": True,
         }
@@ -378,7 +375,7 @@ class DynamoDbChatLog:
 
     def _batch_write(self, requests: list[_Item]) -> None:
         """One BatchWriteItem of <= 25 requests, retrying unprocessed items with backoff a bounded number of times."""
-        todo = requests
+        todo: list[Any] = requests
         with dependency_errors("DynamoDB"):
             for attempt in range(_ATTEMPTS):
                 response = self._client.batch_write_item(RequestItems={self._table: todo})

@@ -66,8 +66,16 @@ class SqliteChatLog:
                 last_seq += 1
                 conn.execute(
                     "INSERT INTO chat_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (scope.key, last_seq, message.id, message.role, message.name, message.content,
-                     message.created_at.isoformat(), now),
+                    (
+                        scope.key,
+                        last_seq,
+                        message.id,
+                        message.role,
+                        message.name,
+                        message.content,
+                        message.created_at.isoformat(),
+                        now,
+                    ),
                 )
                 stored.append(message.id)
             conn.execute("UPDATE chat_scopes SET last_seq = ? WHERE scope_key = ?", (last_seq, scope.key))
@@ -95,7 +103,7 @@ class SqliteChatLog:
         marks = ",".join("?" * len(message_ids))
         with self._db.reading() as conn:
             rows = conn.execute(
-                f"SELECT * FROM chat_messages WHERE scope_key = ? AND id IN ({marks}) ORDER BY seq",  # noqa: S608
+                f"SELECT * FROM chat_messages WHERE scope_key = ? AND id IN ({marks}) ORDER BY seq",
                 (scope.key, *message_ids),
             ).fetchall()
         return [self._row(r) for r in rows]
@@ -149,7 +157,5 @@ class SqliteChatLog:
 
     @staticmethod
     def _row(row: sqlite3.Row) -> LoggedMessage:
-        message = Message.model_validate(
-            {k: row[k] for k in ("id", "role", "name", "content", "created_at")}
-        )
+        message = Message.model_validate({k: row[k] for k in ("id", "role", "name", "content", "created_at")})
         return LoggedMessage(seq=row["seq"], message=message, logged_at=datetime.fromisoformat(row["logged_at"]))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import json
 import sqlite3
 import threading
-from datetime import UTC
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +20,7 @@ from mnemoscope.adapters.local.text_terms import terms
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.memory_index import ANY, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
+from mnemoscope.ports.memory_index import ANY, VALID, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS memories (
@@ -35,7 +36,9 @@ _SCHEMA = [
         vector BLOB NOT NULL,
         UNIQUE (scope_key, id))""",
     "CREATE INDEX IF NOT EXISTS memories_listing ON memories (scope_key, created_at DESC, id DESC)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(scope_tag UNINDEXED, tag, body, tokenize='porter unicode61')",
+    # `tag` holds the scope tag so MATCH intersects postings with the scope instead of filtering afterwards.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts "
+    "USING fts5(scope_tag UNINDEXED, tag, body, tokenize='porter unicode61')",
     "CREATE TABLE IF NOT EXISTS memory_scopes (scope_key TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS memory_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ]
@@ -56,7 +59,7 @@ class _ScopeVectors:
 
 
 def _scope_tag(scope: Scope) -> str:
-    return "s" + hashlib.sha1(scope.key.encode()).hexdigest()[:20]  # noqa: S324 - a tag, not security
+    return "s" + hashlib.sha1(scope.key.encode()).hexdigest()[:20]
 
 
 class SqliteMemoryIndex:
@@ -95,15 +98,26 @@ class SqliteMemoryIndex:
             if row is None:
                 raise InvalidMemoryRequest(f"memory {node.id} has no stored vector to keep")
             blob = row[0]
-        old = conn.execute("SELECT pk FROM memories WHERE scope_key = ? AND id = ?", (node.scope.key, node.id)).fetchone()
+        old = conn.execute(
+            "SELECT pk FROM memories WHERE scope_key = ? AND id = ?", (node.scope.key, node.id)
+        ).fetchone()
         if old is not None:
             conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (old[0],))
             conn.execute("DELETE FROM memories WHERE pk = ?", (old[0],))
         cursor = conn.execute(
             "INSERT INTO memories (scope_key, id, type, status, reflected, reconsolidated, created_at, doc, vector) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (node.scope.key, node.id, node.type, node.status, int(node.reflected), int(node.reconsolidated),
-             _sort_key(node), node.model_dump_json(), blob),
+            (
+                node.scope.key,
+                node.id,
+                node.type,
+                node.status,
+                int(node.reflected),
+                int(node.reconsolidated),
+                _sort_key(node),
+                node.model_dump_json(),
+                blob,
+            ),
         )
         body = " ".join(terms(" ".join((node.content, *node.keywords))))
         conn.execute(
@@ -127,7 +141,9 @@ class SqliteMemoryIndex:
 
     def delete(self, scope: Scope, memory_id: str) -> bool:
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT pk FROM memories WHERE scope_key = ? AND id = ?", (scope.key, memory_id)).fetchone()
+            row = conn.execute(
+                "SELECT pk FROM memories WHERE scope_key = ? AND id = ?", (scope.key, memory_id)
+            ).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row[0],))
@@ -147,7 +163,9 @@ class SqliteMemoryIndex:
     # -- reads ----------------------------------------------------------------------------------
     def get(self, scope: Scope, memory_id: str) -> MemoryNode | None:
         with self._db.reading() as conn:
-            row = conn.execute("SELECT doc FROM memories WHERE scope_key = ? AND id = ?", (scope.key, memory_id)).fetchone()
+            row = conn.execute(
+                "SELECT doc FROM memories WHERE scope_key = ? AND id = ?", (scope.key, memory_id)
+            ).fetchone()
         return MemoryNode.model_validate_json(row[0]) if row else None
 
     def get_many(self, scope: Scope, memory_ids: Sequence[str]) -> list[MemoryNode]:
@@ -156,13 +174,13 @@ class SqliteMemoryIndex:
         marks = ",".join("?" * len(memory_ids))
         with self._db.reading() as conn:
             rows = conn.execute(
-                f"SELECT doc FROM memories WHERE scope_key = ? AND id IN ({marks})",  # noqa: S608
+                f"SELECT doc FROM memories WHERE scope_key = ? AND id IN ({marks})",
                 (scope.key, *memory_ids),
             ).fetchall()
         return [MemoryNode.model_validate_json(r[0]) for r in rows]
 
     def vector_search(
-        self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = MemoryFilter()
+        self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
         cached = self._scope_vectors(scope)
         if cached.pks.size == 0 or k <= 0:
@@ -181,7 +199,7 @@ class SqliteMemoryIndex:
         return self._load_scored(cached.pks[best].tolist(), scores[best].tolist())
 
     def keyword_search(
-        self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = MemoryFilter()
+        self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
         words = list(dict.fromkeys(terms(text)))
         if not words or k <= 0:
@@ -205,7 +223,7 @@ class SqliteMemoryIndex:
             created, last_id = _decode_cursor(cursor)
             clauses += " AND (created_at < ? OR (created_at = ? AND id < ?))"
             params += [created, created, last_id]
-        sql = f"SELECT doc FROM memories WHERE scope_key = ?{clauses} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608
+        sql = f"SELECT doc FROM memories WHERE scope_key = ?{clauses} ORDER BY created_at DESC, id DESC LIMIT ?"
         with self._db.reading() as conn:
             rows = conn.execute(sql, (scope.key, *params, limit + 1)).fetchall()
         nodes = [MemoryNode.model_validate_json(r[0]) for r in rows[:limit]]
@@ -213,12 +231,12 @@ class SqliteMemoryIndex:
         return MemoryPage(items=tuple(nodes), next_cursor=next_cursor)
 
     # -- helpers --------------------------------------------------------------------------------
-    def _load_scored(self, pks: list[int], scores: list[float]) -> list[ScoredMemory]:
+    def _load_scored(self, pks: builtins.list[int], scores: builtins.list[float]) -> builtins.list[ScoredMemory]:
         if not pks:
             return []
         marks = ",".join("?" * len(pks))
         with self._db.reading() as conn:
-            rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", pks).fetchall()  # noqa: S608
+            rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", pks).fetchall()
         docs = {r[0]: r[1] for r in rows}
         return [
             ScoredMemory(node=MemoryNode.model_validate_json(docs[pk]), score=score)

@@ -22,7 +22,7 @@ _TRANSIENT_CODES = ("Throttling", "InternalError", "ServiceUnavailable", "Reques
 def _default_generation() -> Callable[..., Any]:
     import dashscope  # deferred: importing the SDK costs cold-start time and is only needed for real calls
 
-    return dashscope.Generation.call  # type: ignore[no-any-return]
+    return dashscope.Generation.call
 
 
 def _field(obj: Any, name: str) -> Any:

@@ -67,9 +67,7 @@ class OpenAIChatModel(StructuredChatModel):
         super().__init__(model, **kwargs)
         self._temperature = temperature
         # Built lazily-cheap: the SDK client makes no request at construction.
-        self._client: Any = client or openai.OpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
-        )
+        self._client: Any = client or openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
     def _send(self, messages: Sequence[ChatMessage], json_mode: bool, timeout: float) -> RawReply:
         request: dict[str, Any] = {

@@ -49,40 +49,34 @@ class RawReply:
     usage: TokenUsage
 
 
-def extract_json(text: str) -> str:
-    """The outermost JSON object in `text`, ignoring ```json fences and prose around it."""
+_DECODER = json.JSONDecoder()
+MAX_JSON_STARTS = 20
+
+
+def extract_json(text: str) -> dict[str, Any]:
+    """The first JSON object in `text` that parses, ignoring ```json fences and prose around it."""
     start = text.find("{")
     if start < 0:
         raise OutputInvalid("the answer contains no JSON object")
-    depth, in_string, escaped = 0, False, False
-    for position in range(start, len(text)):
-        char = text[position]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start : position + 1]
-    raise OutputInvalid("the JSON object is not closed (the answer looks truncated)")
+    first_error: json.JSONDecodeError | None = None
+    for _ in range(MAX_JSON_STARTS):
+        try:
+            value, _end = _DECODER.raw_decode(text, start)
+        except json.JSONDecodeError as error:
+            first_error = first_error or error
+        else:
+            if isinstance(value, dict):
+                return value
+        start = text.find("{", start + 1)
+        if start < 0:
+            break
+    detail = f"{first_error.msg} at character {first_error.pos}" if first_error else "no object found"
+    raise OutputInvalid(f"invalid or truncated JSON ({detail})")
 
 
 def parse_structured(text: str, response_model: type[T]) -> T:
     """Validate the model's answer. Raises OutputInvalid with a message fit to send back to the model."""
-    candidate = extract_json(text)
-    try:
-        data: Any = json.loads(candidate)
-    except json.JSONDecodeError as error:
-        raise OutputInvalid(f"invalid JSON: {error}") from error
+    data = extract_json(text)
     try:
         return response_model.model_validate(data)
     except ValidationError as error:

@@ -31,6 +31,8 @@ def call_with_retries(
             if not is_transient(error):
                 raise
             if attempt == max_retries:
-                raise DependencyUnavailable(f"{what} failed after {attempt + 1} attempts: {type(error).__name__}") from error
-            sleep(base_delay * (2**attempt) * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                raise DependencyUnavailable(
+                    f"{what} failed after {attempt + 1} attempts: {type(error).__name__}"
+                ) from error
+            sleep(base_delay * (2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,160 @@
+"""Consolidation: new chat turns of one scope -> observations, with repeats merged and contradictions superseded.
+
+One job = at most two model calls: (1) score the user turns and extract dated facts; (2) only when some fact has
+similar memories, decide new / repeat / contradicts / refines. All index writes go in one upsert, and only then
+does the scope's watermark move, so a failed job leaves its turns behind the watermark for the retry (SQS), and a
+retried job rewrites the same deterministic memory ids instead of duplicating them.
+
+No chat model configured: `run` raises ModelNotConfigured before touching anything. The handler should treat that
+as "paused": acknowledge the job, leave the turns behind the watermark, and they are consolidated once a model is
+configured and a new job for the scope arrives."""
+
+import logging
+from datetime import UTC, tzinfo
+
+from pydantic import BaseModel, ConfigDict
+
+from mnemoscope.domain.errors import ModelNotConfigured
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.chat_model import ChatModel, TokenUsage
+from mnemoscope.ports.clock import Clock
+from mnemoscope.ports.embedder import Embedder
+from mnemoscope.ports.memory_index import MemoryIndex
+from mnemoscope.prompts.extraction import PromptTurn
+from mnemoscope.prompts.language import Language, detect_language
+from mnemoscope.workers.apply import ChangePlan, memory_id_for, plan_changes
+from mnemoscope.workers.extract import CandidateFact, extract_facts, prepare_turns, user_turn_ids
+from mnemoscope.workers.reconcile import Verdict, build_questions, decide, find_neighbours
+
+logger = logging.getLogger(__name__)
+
+
+class ConsolidationReport(BaseModel):
+    """What one job did (counts only: safe to log and to turn into metrics)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scope_key: str
+    turns_read: int = 0
+    user_turns: int = 0
+    facts_extracted: int = 0
+    stored: int = 0
+    repeats: int = 0
+    superseded: int = 0
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    skipped_reason: str | None = None
+    watermark: int = 0
+    has_more: bool = False
+
+
+class ConsolidationService:
+    """Consolidates one scope per `run`; meant to be called by the consolidate worker, one job at a time per scope."""
+
+    def __init__(
+        self,
+        chat_log: ChatLog,
+        memory_index: MemoryIndex,
+        embedder: Embedder,
+        chat_model: ChatModel | None,
+        clock: Clock,
+        *,
+        neighbours: int = 5,
+        min_similarity: float = 0.75,
+        max_turns_per_job: int = 200,
+        timezone: tzinfo = UTC,
+    ) -> None:
+        self._log = chat_log
+        self._index = memory_index
+        self._embedder = embedder
+        self._model = chat_model
+        self._clock = clock
+        self._k = neighbours
+        self._min_similarity = min_similarity
+        self._max_turns = max_turns_per_job
+        self._tz = timezone
+
+    def run(self, scope: Scope) -> ConsolidationReport:
+        """Consolidate the scope's turns after the watermark (at most `max_turns_per_job`).
+
+        Raises:
+            ModelNotConfigured: there are user turns to mine and no chat model (nothing is consumed).
+            LlmOutputInvalid: the model's answer did not validate after one repair (watermark unchanged).
+            DependencyUnavailable: model, embedder, index or log failed (watermark unchanged).
+        """
+        pending = self._log.pending(scope, limit=self._max_turns)
+        if not pending:
+            return ConsolidationReport(scope_key=scope.key, skipped_reason="no_pending_turns")
+        last_seq = pending[-1].seq
+        base: dict[str, object] = {
+            "scope_key": scope.key,
+            "turns_read": len(pending),
+            "has_more": len(pending) >= self._max_turns,
+        }
+        turns = prepare_turns(pending, self._tz)
+        user_ids = user_turn_ids(turns)
+        if not user_ids:
+            # Assistant-only or system-only turns hold nothing to remember: consume them without a model call.
+            self._advance(scope, last_seq, 0)
+            return ConsolidationReport.model_validate(base | {"skipped_reason": "no_user_turns", "watermark": last_seq})
+        if self._model is None:
+            raise ModelNotConfigured("consolidation needs a chat model (MNEMOSCOPE_CHAT_PROVIDER)")
+        return self._consolidate(scope, self._model, turns, last_seq, base | {"user_turns": len(user_ids)})
+
+    def _consolidate(
+        self, scope: Scope, model: ChatModel, turns: list[PromptTurn], last_seq: int, base: dict[str, object]
+    ) -> ConsolidationReport:
+        usage_before = model.usage
+        language = detect_language(t.content for t in turns if t.role == "user")
+        facts = extract_facts(model, turns, language)
+        calls = 1
+        plan = ChangePlan()
+        if facts:
+            plan, reconciled = self._plan(scope, model, facts, language)
+            calls += int(reconciled)
+            self._index.upsert(plan.entries())
+        self._advance(scope, last_seq, plan.stored)
+        usage = model.usage - usage_before
+        report = ConsolidationReport.model_validate(
+            base
+            | {
+                "facts_extracted": len(facts),
+                "stored": plan.stored,
+                "repeats": plan.repeats,
+                "superseded": plan.superseded,
+                "model_calls": calls,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "skipped_reason": None if facts else "no_facts",
+                "watermark": last_seq,
+            }
+        )
+        logger.info("consolidated", extra=_log_fields(report, usage))
+        return report
+
+    def _plan(
+        self, scope: Scope, model: ChatModel, facts: list[CandidateFact], language: Language
+    ) -> tuple[ChangePlan, bool]:
+        """Embed the facts, find neighbours, reconcile when needed; returns the plan and whether call 2 ran."""
+        vectors = self._embedder.embed_documents([f.content for f in facts])
+        own_ids = frozenset(memory_id_for(scope, f) for f in facts)
+        search = find_neighbours(
+            self._index, scope, facts, vectors, k=self._k, min_similarity=self._min_similarity, own_ids=own_ids
+        )
+        verdicts: dict[int, Verdict] = {}
+        if search.any:
+            questions, labels = build_questions(facts, search, self._tz)
+            verdicts = decide(model, questions, labels, language)
+        plan = plan_changes(scope, facts, vectors, verdicts, search.memories, self._clock.now())
+        return plan, search.any
+
+    def _advance(self, scope: Scope, seq: int, new_observations: int) -> None:
+        self._log.advance_watermark(scope, seq, new_observations=new_observations, at=self._clock.now())
+
+
+def _log_fields(report: ConsolidationReport, usage: TokenUsage) -> dict[str, object]:
+    fields = report.model_dump(exclude={"skipped_reason"})
+    fields["model_requests"] = usage.requests
+    return fields

@@ -1,0 +1,1 @@
+"""MemoryScope-style atomic steps that the services compose (small, mostly pure functions)."""

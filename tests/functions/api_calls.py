@@ -1,0 +1,30 @@
+"""Helpers to drive the api function with events from events/api/."""
+
+import json
+from typing import Any
+
+from functions.api.handler import lambda_handler
+from mnemoscope.entrypoints.context import LocalLambdaContext
+from tests.conftest import load_event
+
+
+def call(event: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
+    result = lambda_handler(event, LocalLambdaContext("api"))
+    headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()} | (result.get("headers") or {})
+    body = json.loads(result["body"]) if result.get("body") else None
+    return result["statusCode"], body, headers
+
+
+def call_event(name: str, **changes: Any) -> tuple[int, Any, dict[str, Any]]:
+    """Load events/api/<name>.json, apply changes (body=dict, path=str, query=dict, tenant=str|None), call."""
+    event = load_event(f"api/{name}.json")
+    if "body" in changes:
+        event["body"] = json.dumps(changes["body"])
+    if "path" in changes:
+        event["path"] = changes["path"]
+    if "query" in changes:
+        event["queryStringParameters"] = changes["query"]
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in changes["query"].items()}
+    if "tenant" in changes:
+        event["requestContext"]["identity"]["apiKeyId"] = changes["tenant"]
+    return call(event)
