@@ -10,10 +10,11 @@ from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
 from mnemoscope.ports.memory_index import MemoryIndex
+from mnemoscope.ports.reranker import Reranker
 from mnemoscope.services.ingest import IngestService
 from mnemoscope.services.jobs import JobRunner, ScopeWorker
 from mnemoscope.services.memories import MemoryAdminService
-from mnemoscope.services.retrieval import RetrievalService
+from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
 from mnemoscope.settings import Settings
 
 
@@ -46,7 +47,13 @@ class Infrastructure:
     embedder: Embedder
 
 
-def assemble(settings: Settings, infra: Infrastructure, clock: Clock | None = None, chat_model: Any = None) -> Services:
+def assemble(
+    settings: Settings,
+    infra: Infrastructure,
+    clock: Clock | None = None,
+    chat_model: Any = None,
+    reranker: Reranker | None = None,
+) -> Services:
     """Build the services on top of already-built adapters (used by the real roots and by tests)."""
     clock = clock or SystemClock()
     consolidation: ScopeWorker | None = None
@@ -60,7 +67,14 @@ def assemble(settings: Settings, infra: Infrastructure, clock: Clock | None = No
         embedder=infra.embedder,
         ingest=IngestService(infra.chat_log, infra.job_queue, clock),
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
-        retrieval=RetrievalService(infra.memory_index, infra.chat_log, infra.embedder, clock, settings.recent_turns),
+        retrieval=RetrievalService(
+            infra.memory_index,
+            infra.chat_log,
+            infra.embedder,
+            clock,
+            RetrievalPolicy(recent_turns=settings.recent_turns),
+            reranker=reranker,
+        ),
         jobs=JobRunner(infra.chat_log, consolidation, reflection),
         chat_model=chat_model,
     )

@@ -199,3 +199,36 @@ def test_unexpected_error_is_a_generic_500(job_queue: RecordingJobQueue) -> None
     status, body, _ = call_event("consolidate")
     assert status == 500
     assert "secret" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "field"),
+    [
+        ({"query": ""}, 422, "query"),
+        ({"top_k": 0}, 422, "top_k"),
+        ({"top_k": 51}, 422, "top_k"),
+        ({"timezone": "Mars/Olympus"}, 400, "timezone"),
+        ({"at": "yesterday-ish"}, 422, "at"),
+        ({"at": "2024-08-02T10:00:00"}, 422, "at"),  # no offset: ambiguous
+        ({"types": ["dream"]}, 422, "types[0]"),
+    ],
+)
+def test_bad_search_requests_name_the_field(changes: dict[str, object], status: int, field: str) -> None:
+    got, body, _ = call_event("search", body={"user_id": "alice", "query": "tea", **changes})
+    assert got == status
+    assert field in body["error"]["fields"]
+
+
+def test_search_returns_context_lines_and_recent_turns_in_the_requested_timezone() -> None:
+    call_event("add_memory")
+    call_event("append_messages")
+    status, body, _ = call_event(
+        "search",
+        body={"user_id": "alice", "query": "peanuts", "timezone": "Asia/Shanghai", "at": "2024-08-02T12:00:00+00:00"},
+    )
+    assert status == 200
+    assert body["context"].startswith("[2024-08-02 18:00:00 Friday] Alice is allergic to peanuts.")
+    assert body["memories"][0]["content"] == "Alice is allergic to peanuts."
+    assert body["recent"] == []  # those turns were for agent travel-bot, another scope
+    status, body, _ = call_event("search", body={"user_id": "alice", "agent_id": "travel-bot", "query": "move"})
+    assert [m["id"] for m in body["recent"]][:2] == ["m-1", "m-2"]

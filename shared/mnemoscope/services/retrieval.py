@@ -1,46 +1,160 @@
-"""Retrieval: find the memories relevant to a message (plain vector search; the hybrid version replaces it)."""
+"""Retrieval: the memories relevant to a message — hybrid (vector + keyword), type-weighted, time-aware,
+optionally reranked — plus the scope's not-yet-consolidated turns (read-your-writes). No LLM on the common path."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mnemoscope.domain.memory import MemoryType
+from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest
+from mnemoscope.domain.memory import MemoryNode, MemoryType
 from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.scoring import TypeWeights, final_score, normalised_fusion, reciprocal_rank_fusion, time_matches
+from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex, ScoredMemory
+from mnemoscope.ports.reranker import Reranker
+from mnemoscope.ports.time_extractor import TimeExtractor
+from mnemoscope.timeparse import has_time_reference, resolve_time
+
+Fusion = Literal["rrf", "normalised", "vector", "keyword"]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    query: str
+    top_k: int = 20
+    at: datetime | None = None
+    timezone: str | None = None
+    types: tuple[MemoryType, ...] | None = None
+    include_recent: bool = True
+    include_expired: bool = False
+    time_filter: bool = False
 
 
 @dataclass(frozen=True)
 class SearchResult:
     memories: list[ScoredMemory]
     recent: list[LoggedMessage]
+    now: datetime
+    time_range: TimeRange | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetrievalPolicy:
+    weights: TypeWeights = TypeWeights()
+    time_boost: float = 2.0
+    fusion: Fusion = "rrf"
+    candidates_factor: int = 3
+    min_candidates: int = 30
+    time_filter_candidates: int = 200
+    recent_turns: int = 10
+
+
+def zone(name: str | None) -> tzinfo:
+    """Raises: InvalidMemoryRequest naming `timezone` when the IANA name is unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidMemoryRequest(f"unknown timezone {name!r}", field="timezone") from error
 
 
 class RetrievalService:
     def __init__(
-        self, memory_index: MemoryIndex, chat_log: ChatLog, embedder: Embedder, clock: Clock, recent_turns: int = 10
+        self,
+        memory_index: MemoryIndex,
+        chat_log: ChatLog,
+        embedder: Embedder,
+        clock: Clock,
+        policy: RetrievalPolicy | None = None,
+        reranker: Reranker | None = None,
+        time_extractor: TimeExtractor | None = None,
     ) -> None:
         self._index = memory_index
         self._chat_log = chat_log
         self._embedder = embedder
         self._clock = clock
-        self._recent_turns = recent_turns
+        self._policy = policy or RetrievalPolicy()
+        self._reranker = reranker
+        self._time_extractor = time_extractor
 
-    def search(
-        self,
-        scope: Scope,
-        query: str,
-        top_k: int = 20,
-        types: list[MemoryType] | None = None,
-        include_expired: bool = False,
-        include_recent: bool = True,
-    ) -> SearchResult:
+    def search(self, scope: Scope, request: SearchQuery) -> SearchResult:
+        now = (request.at or self._clock.now()).astimezone(zone(request.timezone))
+        time_range = self._time_range(request.query, now)
         memory_filter = MemoryFilter(
-            types=frozenset(types) if types else None,
-            statuses=None if include_expired else frozenset({"valid"}),
+            types=frozenset(request.types) if request.types else None,
+            statuses=None if request.include_expired else frozenset({"valid"}),
         )
-        vector = self._embedder.embed_query(query)
-        hits = self._index.vector_search(scope, vector, top_k, memory_filter)
-        recent = self._chat_log.pending(scope)[-self._recent_turns :] if include_recent and self._recent_turns else []
-        return SearchResult(memories=hits, recent=recent)
+        candidates = self._candidates(scope, request, memory_filter, time_range)
+        ranked = self._rank(request, candidates, time_range)
+        recent = self._recent(scope) if request.include_recent else []
+        return SearchResult(memories=ranked[: request.top_k], recent=recent, now=now, time_range=time_range)
+
+    def _time_range(self, query: str, now: datetime) -> TimeRange | None:
+        resolved = resolve_time(query, now)
+        # The LLM fallback only runs when time words remain unresolved: never on the common path.
+        if resolved is None and self._time_extractor is not None and has_time_reference(query):
+            resolved = self._time_extractor.extract(query, now)
+        return resolved
+
+    def _candidates(
+        self, scope: Scope, request: SearchQuery, memory_filter: MemoryFilter, time_range: TimeRange | None
+    ) -> dict[str, tuple[MemoryNode, float]]:
+        policy = self._policy
+        n = max(request.top_k * policy.candidates_factor, policy.min_candidates)
+        if request.time_filter and time_range is not None:
+            n = max(n, policy.time_filter_candidates)
+        vector_hits: list[ScoredMemory] = []
+        keyword_hits: list[ScoredMemory] = []
+        if policy.fusion != "keyword":
+            vector_hits = self._index.vector_search(scope, self._embedder.embed_query(request.query), n, memory_filter)
+        if policy.fusion != "vector":
+            keyword_hits = self._index.keyword_search(scope, request.query, n, memory_filter)
+        nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
+        fused = self._fuse(vector_hits, keyword_hits)
+        return {memory_id: (nodes[memory_id], score) for memory_id, score in fused.items()}
+
+    def _fuse(self, vector_hits: list[ScoredMemory], keyword_hits: list[ScoredMemory]) -> dict[str, float]:
+        if self._policy.fusion == "normalised":
+            return normalised_fusion(
+                {h.node.id: h.score for h in vector_hits}, {h.node.id: h.score for h in keyword_hits}
+            )
+        if self._policy.fusion == "vector":
+            # Cosine can be negative; shift so type weights and boosts keep their meaning.
+            return {h.node.id: (h.score + 1.0) / 2.0 for h in vector_hits}
+        return reciprocal_rank_fusion([[h.node.id for h in vector_hits], [h.node.id for h in keyword_hits]])
+
+    def _rank(
+        self, request: SearchQuery, candidates: dict[str, tuple[MemoryNode, float]], time_range: TimeRange | None
+    ) -> list[ScoredMemory]:
+        items = list(candidates.values())
+        if request.time_filter and time_range is not None:
+            items = [(node, score) for node, score in items if time_matches(node, time_range)]
+        if self._reranker is not None and len(items) > request.top_k:
+            items = self._reranked(request.query, items)
+        policy = self._policy
+        scored = [
+            ScoredMemory(node=node, score=final_score(base, node, policy.weights, time_range, policy.time_boost))
+            for node, base in items
+        ]
+        return sorted(scored, key=lambda hit: (-hit.score, hit.node.id))
+
+    def _reranked(self, query: str, items: list[tuple[MemoryNode, float]]) -> list[tuple[MemoryNode, float]]:
+        assert self._reranker is not None
+        try:
+            scores = self._reranker.rerank(query, [node.content for node, _ in items])
+        except DependencyUnavailable:
+            return items  # a reranker outage degrades ranking, not availability
+        return [(node, score) for (node, _), score in zip(items, scores, strict=True)]
+
+    def _recent(self, scope: Scope) -> list[LoggedMessage]:
+        limit = self._policy.recent_turns
+        if limit <= 0:
+            return []
+        # Pending turns are a suffix of the log, so the last N pending ones are among the last N turns.
+        watermark = self._chat_log.state(scope).watermark
+        return [turn for turn in self._chat_log.recent(scope, limit) if turn.seq > watermark]
