@@ -37,7 +37,7 @@ def normalised_fusion(
 ) -> dict[str, float]:
     """Cosine similarity plus max-normalised BM25 scaled by `keyword_weight`."""
     top = max(keyword_scores.values(), default=0.0)
-    fused = {item: score for item, score in vector_scores.items()}
+    fused = dict(vector_scores)
     for item, score in keyword_scores.items():
         fused[item] = fused.get(item, 0.0) + (keyword_weight * score / top if top > 0 else 0.0)
     return fused

@@ -46,7 +46,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class RetrievalPolicy:
-    weights: TypeWeights = TypeWeights()
+    weights: TypeWeights = field(default_factory=TypeWeights)
     time_boost: float = 2.0
     fusion: Fusion = "rrf"
     candidates_factor: int = 3

@@ -68,11 +68,21 @@ def _clock(match: re.Match[str], _now: datetime) -> DayPart | None:
     if hour is None or not (match["h"].isdigit() or match["p"] or match["z"] or match["mm"]):
         return None
     part = match["p"] or ""
-    if (part in ("下午", "傍晚", "晚上") and hour < 12) or (part == "中午" and hour < 11):
+    # Without 上午/凌晨, 3点 in conversation is 15:00 rather than a time in the small hours.
+    if (
+        (part in ("下午", "傍晚", "晚上") and hour < 12)
+        or (part == "中午" and hour < 11)
+        or (not part and 0 < hour < 7)
+    ):
         hour += 12
     elif part == "凌晨" and hour == 12:
         hour = 0
     return DayPart(hour, hour + 1, default_today=True) if hour < 24 else None
+
+
+def _same_day_other_year(match: re.Match[str], now: datetime) -> TimeRange:
+    """去年的今天: today's date in another year."""
+    return resolvers.same_day_years_away(now, _YEARS[match["year"]])
 
 
 def _fixed(value: Value) -> Handler:
@@ -117,6 +127,7 @@ RULES: list[Rule] = [
     rule(r"每(?:天|日|晚|夜|早)|天天|每个?(?:周|星期|礼拜|月|年)", _fixed(Void.VOID)),
     rule(r"大前天|大后天|今儿个|昨儿个|明儿个|今天|今日|今儿|昨天|昨日|昨儿|明天|明日|明儿|前日", _lookup(_DAYS)),
     rule(rf"{_NOT_BEFORE}(?:前天|后天)(?![气空])", _lookup(_DAYS)),
+    rule(rf"(?P<year>{_keys(_YEARS)})的?(?:今天|今日|这一天|这个时候)", _same_day_other_year),
     rule(_keys(_NIGHTS), _night),
     rule(_keys(PARTS), _part),
     rule(rf"(?<![\d.]){_CLOCK}{_MINUTES}", _clock),

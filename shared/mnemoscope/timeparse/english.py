@@ -127,6 +127,10 @@ RULES: list[Rule] = [
     rule(r"\b(?:tomorrow|tmrw?)\b", _days(1)),
     rule(r"\bthe\s+day\s+before\s+yesterday\b", _days(-2)),
     rule(r"\bthe\s+day\s+after\s+tomorrow\b", _days(2)),
+    rule(
+        r"\b(?:this\s+(?:day|time)|today)\s+(?P<rel>last|next)\s+year\b|\ba\s+year\s+(?P<ago>ago)\s+today\b",
+        lambda match, now: resolvers.same_day_years_away(now, -1 if match["ago"] else relation_offset(match["rel"])),
+    ),
     rule(r"\btonight\b", _hours(0, 18, 24)),
     rule(r"\blast\s+night\b", _hours(-1, 18, 24)),
     rule(r"\bthe\s+night\s+before\s+last\b", _hours(-2, 18, 24)),

@@ -137,7 +137,7 @@ RULES: list[Rule] = [
     rule(rf"\b(?:(?:in|of|during)\s+)?(?P<mon>{MONTH})\s*,?\s+{_YEAR}\b{_NO_RELATION}", _month),
     rule(rf"\b{_REL}\s+(?P<mon>{_FULL})\b(?:\s+{_DAY}\b)?{_NO_YEAR}", _month_with_day),
     rule(
-        r"\b(?:in|during|since|until|till|by|before|after|from|through(?:out)?|(?:the\s+)?(?:end|beginning|start|middle)"
+        r"\b(?:in|of|during|since|until|till|by|before|after|from|through(?:out)?|(?:the\s+)?(?:end|beginning|start|middle)"
         rf"\s+of|early|late|mid)(?:\s+|-)(?P<mon>{_FULL})\b{_NO_RELATION}{_NO_YEAR}",
         _month,
     ),

@@ -52,7 +52,7 @@ _ORDINALS = [
 # Longest words first so "seventeen" wins over "seven" without relying on backtracking.
 _SMALL_PATTERN = "|".join(sorted(_SMALL[1:], key=len, reverse=True))
 EN_NUMBER = (
-    rf"(?:\d{{1,3}}|a\s+couple(?:\s+of)?|a\s+few|several|a\s+dozen|"
+    rf"(?:\d{{1,4}}|a\s+couple(?:\s+of)?|a\s+few|several|a\s+dozen|"
     rf"(?:{'|'.join(_TENS)})(?:[-\s](?:one|two|three|four|five|six|seven|eight|nine))?|{_SMALL_PATTERN}|an?)"
 )
 EN_ORDINAL_WORD = (

@@ -30,6 +30,11 @@ def relative(now: datetime, count: int, unit: Unit) -> TimeRange:
     return periods.containing(periods.shift(now.date(), unit, count), unit, tz_of(now))
 
 
+def same_day_years_away(now: datetime, years: int) -> TimeRange:
+    """Today's date `years` years away ("this day last year"); Feb 29 falls back to Feb 28."""
+    return periods.day(periods.add_months(now.date(), 12 * years), tz_of(now))
+
+
 def calendar_unit(now: datetime, unit: Unit, offset: int) -> TimeRange:
     """This (0), last (-1) or next (+1) calendar week, month or year."""
     return relative(now, offset, unit)
