@@ -101,7 +101,17 @@ def _build_from_environment() -> Services:
 
 def build(settings: Settings) -> Services:
     infra = _local_infrastructure(settings) if settings.backend == "local" else _aws_infrastructure(settings)
-    return assemble(settings, infra)
+    return assemble(settings, infra, reranker=build_reranker(settings))
+
+
+def build_reranker(settings: Settings) -> Reranker | None:
+    if settings.reranker == "none":
+        return None
+    from mnemoscope.adapters.models.dashscope_reranker import DashScopeReranker
+
+    return DashScopeReranker(
+        settings.rerank_model, api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret)
+    )
 
 
 def build_embedder(settings: Settings) -> Embedder:
