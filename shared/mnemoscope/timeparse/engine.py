@@ -75,7 +75,7 @@ def scan(text: str, now: datetime, grammar: Grammar) -> list[Hit]:
     found: list[tuple[int, int, int, Value]] = []
     for index, each in enumerate(grammar.rules):
         for match in each.pattern.finditer(text):
-            value = each.handler(match, now)
+            value = _apply(each.handler, match, now)
             if value is not None:
                 found.append((match.start(), match.end(), index, value))
     found.sort(key=lambda item: (item[0] - item[1], item[0], item[2]))
@@ -84,6 +84,13 @@ def scan(text: str, now: datetime, grammar: Grammar) -> list[Hit]:
         if all(end <= hit.start or start >= hit.end for hit in taken):
             taken.append(Hit(start, end, value, _is_since(text, start, end, grammar)))
     return sorted(taken, key=lambda hit: hit.start)
+
+
+def _apply(handler: Handler, match: re.Match[str], now: datetime) -> Value | None:
+    try:
+        return handler(match, now)
+    except (ValueError, OverflowError):  # "9999 years ago": dates outside datetime's range are not references
+        return None
 
 
 def _is_since(text: str, start: int, end: int, grammar: Grammar) -> bool:
