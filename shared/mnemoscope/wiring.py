@@ -6,11 +6,14 @@ from typing import Any
 
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.ports.reranker import Reranker
+from mnemoscope.services.chat import ChatService
+from mnemoscope.services.consolidation import ConsolidationService
 from mnemoscope.services.ingest import IngestService
 from mnemoscope.services.jobs import JobRunner, ScopeWorker
 from mnemoscope.services.memories import MemoryAdminService
@@ -32,7 +35,8 @@ class Services:
     memories: MemoryAdminService
     retrieval: RetrievalService
     jobs: JobRunner
-    chat_model: Any = None
+    chat: ChatService
+    chat_model: ChatModel | None = None
 
     @property
     def consolidation_status(self) -> str:
@@ -51,13 +55,22 @@ def assemble(
     settings: Settings,
     infra: Infrastructure,
     clock: Clock | None = None,
-    chat_model: Any = None,
+    chat_model: ChatModel | None = None,
     reranker: Reranker | None = None,
 ) -> Services:
     """Build the services on top of already-built adapters (used by the real roots and by tests)."""
     clock = clock or SystemClock()
-    consolidation: ScopeWorker | None = None
+    consolidation = ConsolidationService(infra.chat_log, infra.memory_index, infra.embedder, chat_model, clock)
     reflection: ScopeWorker | None = None
+    ingest = IngestService(infra.chat_log, infra.job_queue, clock)
+    retrieval = RetrievalService(
+        infra.memory_index,
+        infra.chat_log,
+        infra.embedder,
+        clock,
+        RetrievalPolicy(recent_turns=settings.recent_turns),
+        reranker=reranker,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -65,17 +78,11 @@ def assemble(
         memory_index=infra.memory_index,
         job_queue=infra.job_queue,
         embedder=infra.embedder,
-        ingest=IngestService(infra.chat_log, infra.job_queue, clock),
+        ingest=ingest,
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
-        retrieval=RetrievalService(
-            infra.memory_index,
-            infra.chat_log,
-            infra.embedder,
-            clock,
-            RetrievalPolicy(recent_turns=settings.recent_turns),
-            reranker=reranker,
-        ),
+        retrieval=retrieval,
         jobs=JobRunner(infra.chat_log, consolidation, reflection),
+        chat=ChatService(retrieval, ingest, infra.chat_log, chat_model, clock),
         chat_model=chat_model,
     )
 
@@ -101,7 +108,31 @@ def _build_from_environment() -> Services:
 
 def build(settings: Settings) -> Services:
     infra = _local_infrastructure(settings) if settings.backend == "local" else _aws_infrastructure(settings)
-    return assemble(settings, infra, reranker=build_reranker(settings))
+    return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
+
+
+def build_chat_model(settings: Settings) -> ChatModel | None:
+    """The configured chat model, or None (consolidation then pauses; retrieval keeps working)."""
+    if settings.chat_provider == "openai":
+        from mnemoscope.adapters.models.openai_chat import OpenAIChatModel
+
+        return OpenAIChatModel(
+            settings.chat_model or "gpt-4o-mini",
+            api_key=_secret(settings.openai_api_key, settings.openai_api_key_secret),
+            base_url=settings.openai_base_url,
+            timeout=settings.model_timeout_seconds,
+            max_retries=settings.model_max_retries,
+        )
+    if settings.chat_provider == "dashscope":
+        from mnemoscope.adapters.models.dashscope_chat import DashScopeChatModel
+
+        return DashScopeChatModel(
+            settings.chat_model or "qwen-plus",
+            api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret),
+            timeout=settings.model_timeout_seconds,
+            max_retries=settings.model_max_retries,
+        )
+    return None
 
 
 def build_reranker(settings: Settings) -> Reranker | None:

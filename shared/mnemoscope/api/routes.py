@@ -16,12 +16,15 @@ from mnemoscope.contracts.api import (
     HealthResponse,
     JobAccepted,
     JobRequest,
+    LineageOut,
     MemoryListResponse,
     MemoryOut,
     MemoryResponse,
+    MessageOut,
 )
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
 from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.services.lineage import lineage_of
 from mnemoscope.wiring import services
 
 router = Router()
@@ -72,8 +75,17 @@ def list_memories(
 
 @router.get("/v1/memories/<memory_id>")
 def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
+    s = services()
     scope = scope_of(router.current_event.raw_event, user_id, agent_id)
-    return MemoryResponse(memory=MemoryOut.of(services().memories.get(scope, memory_id)))
+    node = s.memories.get(scope, memory_id)
+    found = lineage_of(node, scope, s.memory_index, s.chat_log)
+    lineage = LineageOut(
+        source_messages=[MessageOut.of(m) for m in found.source_messages],
+        source_memories=[MemoryOut.of(m) for m in found.source_memories],
+        superseded_by=MemoryOut.of(found.superseded_by) if found.superseded_by else None,
+        supersedes=[MemoryOut.of(m) for m in found.supersedes],
+    )
+    return MemoryResponse(memory=MemoryOut.of(node), lineage=lineage)
 
 
 @router.delete("/v1/memories/<memory_id>")

@@ -79,7 +79,7 @@ class MemoryOut(BaseModel):
 
 class MemoryResponse(BaseModel):
     memory: MemoryOut
-    lineage: dict[str, Any] | None = None
+    lineage: "LineageOut | None" = None
 
 
 class MemoryListResponse(BaseModel):
@@ -141,3 +141,28 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class ChatRequest(ScopeRef):
+    message: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
+    history: Literal["auto", "none"] | Annotated[int, Field(ge=0, le=50)] = "auto"
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class ChatResponse(BaseModel):
+    reply: str
+    memories: list[MemoryOut]
+    recent: list[MessageOut]
+
+
+class LineageOut(BaseModel):
+    """Where a memory came from and what replaced it."""
+
+    source_messages: list[MessageOut] = []
+    source_memories: list[MemoryOut] = []
+    superseded_by: MemoryOut | None = None
+    supersedes: list[MemoryOut] = []
+
+
+MemoryResponse.model_rebuild()

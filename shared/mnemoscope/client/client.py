@@ -1,0 +1,176 @@
+"""MemoryClient: typed methods for every endpoint, clear exceptions, timeouts and retries on 503."""
+
+import time
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+
+from mnemoscope.client.errors import ConnectionFailed, error_for
+from mnemoscope.contracts.api import (
+    AppendMessagesResponse,
+    ChatResponse,
+    HealthResponse,
+    JobAccepted,
+    MemoryListResponse,
+    MemoryOut,
+    MemoryResponse,
+    SearchResponse,
+)
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class MemoryClient:
+    """Talks to `mnemoscope serve` or the API Gateway stage URL. Thread-safe; reuse one per process."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 2,
+        agent_id: str = "default",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"x-api-key": api_key} if api_key else {}
+        self.base_url = base_url.rstrip("/")
+        self.agent_id = agent_id
+        self._retries = retries
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "MemoryClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- endpoints -------------------------------------------------------------------------------
+    def health(self) -> HealthResponse:
+        return HealthResponse.model_validate(self._request("GET", "/v1/health"))
+
+    def add_messages(self, user_id: str, messages: list[dict[str, Any]], agent_id: str | None = None) -> list[str]:
+        """Append turns ({role, content, id?, name?, created_at?}); returns their ids."""
+        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "messages": messages}
+        return AppendMessagesResponse.model_validate(self._request("POST", "/v1/messages", body)).message_ids
+
+    def add_memory(self, user_id: str, content: str, agent_id: str | None = None) -> MemoryOut:
+        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "content": content}
+        return MemoryResponse.model_validate(self._request("POST", "/v1/memories", body)).memory
+
+    def list_memories(
+        self,
+        user_id: str,
+        *,
+        agent_id: str | None = None,
+        type: Literal["observation", "custom", "insight"] | None = None,
+        status: Literal["valid", "expired"] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> MemoryListResponse:
+        params = {
+            "user_id": user_id,
+            "agent_id": agent_id or self.agent_id,
+            "limit": limit,
+            "type": type,
+            "status": status,
+            "cursor": cursor,
+        }
+        return MemoryListResponse.model_validate(self._request("GET", "/v1/memories", params=params))
+
+    def all_memories(self, user_id: str, **filters: Any) -> list[MemoryOut]:
+        """Every memory matching the filters, following cursors."""
+        out: list[MemoryOut] = []
+        cursor = None
+        while True:
+            page = self.list_memories(user_id, limit=200, cursor=cursor, **filters)
+            out.extend(page.memories)
+            if not page.next_cursor:
+                return out
+            cursor = page.next_cursor
+
+    def get_memory(self, user_id: str, memory_id: str, agent_id: str | None = None) -> MemoryResponse:
+        params = {"user_id": user_id, "agent_id": agent_id or self.agent_id}
+        return MemoryResponse.model_validate(self._request("GET", f"/v1/memories/{memory_id}", params=params))
+
+    def delete_memory(self, user_id: str, memory_id: str, agent_id: str | None = None) -> None:
+        params = {"user_id": user_id, "agent_id": agent_id or self.agent_id}
+        self._request("DELETE", f"/v1/memories/{memory_id}", params=params)
+
+    def forget_user(self, user_id: str, agent_id: str | None = None) -> None:
+        self._request("DELETE", f"/v1/users/{user_id}", params={"agent_id": agent_id or self.agent_id})
+
+    def search(
+        self,
+        user_id: str,
+        query: str,
+        *,
+        agent_id: str | None = None,
+        top_k: int = 20,
+        at: datetime | None = None,
+        timezone: str | None = None,
+        **options: Any,
+    ) -> SearchResponse:
+        body = {
+            "user_id": user_id,
+            "agent_id": agent_id or self.agent_id,
+            "query": query,
+            "top_k": top_k,
+            "at": at.isoformat() if at else None,
+            "timezone": timezone,
+            **options,
+        }
+        body = {k: v for k, v in body.items() if v is not None}
+        return SearchResponse.model_validate(self._request("POST", "/v1/memories/search", body))
+
+    def consolidate(self, user_id: str, agent_id: str | None = None) -> JobAccepted:
+        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id}
+        return JobAccepted.model_validate(self._request("POST", "/v1/consolidate", body))
+
+    def reflect(self, user_id: str, agent_id: str | None = None) -> JobAccepted:
+        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id}
+        return JobAccepted.model_validate(self._request("POST", "/v1/reflect", body))
+
+    def chat(
+        self,
+        user_id: str,
+        message: str,
+        *,
+        agent_id: str | None = None,
+        system_prompt: str | None = None,
+        history: Literal["auto", "none"] | int = "auto",
+        timezone: str | None = None,
+    ) -> ChatResponse:
+        body = {
+            "user_id": user_id,
+            "agent_id": agent_id or self.agent_id,
+            "message": message,
+            "system_prompt": system_prompt,
+            "history": history,
+            "timezone": timezone,
+        }
+        body = {k: v for k, v in body.items() if v is not None}
+        return ChatResponse.model_validate(self._request("POST", "/v1/chat", body))
+
+    # -- transport -------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in range(self._retries + 1):
+            try:
+                response = self._http.request(method, path, json=body, params=query)
+            except httpx.TransportError as error:
+                raise ConnectionFailed(
+                    f"cannot reach {self.base_url}: is `mnemoscope serve` running? ({type(error).__name__})"
+                ) from error
+            if response.status_code == 503 and attempt < self._retries:
+                time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0))
+                continue
+            payload = response.json() if response.content else None
+            if response.status_code >= 400:
+                raise error_for(response.status_code, payload)
+            return payload
+        raise AssertionError("unreachable")  # pragma: no cover

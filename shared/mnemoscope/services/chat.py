@@ -1,0 +1,78 @@
+"""Memory-augmented chat: retrieve → a system prompt with the time and the recalled memories → the model's reply →
+both turns appended to the log (which enqueues consolidation)."""
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Literal
+
+from mnemoscope.contracts.api import NewMessage
+from mnemoscope.domain.errors import ModelNotConfigured
+from mnemoscope.domain.message import LoggedMessage
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.chat_model import ChatMessage, ChatModel
+from mnemoscope.ports.clock import Clock
+from mnemoscope.ports.memory_index import ScoredMemory
+from mnemoscope.prompts.chat import chat_system_prompt
+from mnemoscope.services.context import memory_line
+from mnemoscope.services.ingest import IngestService
+from mnemoscope.services.retrieval import RetrievalService, SearchQuery
+
+History = Literal["auto", "none"] | int
+CHAT_MEMORIES = 10
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    reply: str
+    memories: list[ScoredMemory]
+    recent: list[LoggedMessage]
+
+
+class ChatService:
+    def __init__(
+        self,
+        retrieval: RetrievalService,
+        ingest: IngestService,
+        chat_log: ChatLog,
+        chat_model: ChatModel | None,
+        clock: Clock,
+    ) -> None:
+        self._retrieval = retrieval
+        self._ingest = ingest
+        self._chat_log = chat_log
+        self._model = chat_model
+        self._clock = clock
+
+    def chat(
+        self, scope: Scope, message: str, system_prompt: str | None, history: History, timezone: str | None
+    ) -> ChatResult:
+        """Raises: ModelNotConfigured without a chat model; DependencyUnavailable when the model fails."""
+        if self._model is None:
+            raise ModelNotConfigured("chat needs a chat model: set MNEMOSCOPE_CHAT_PROVIDER")
+        found = self._retrieval.search(scope, SearchQuery(query=message, top_k=CHAT_MEMORIES, timezone=timezone))
+        lines = [memory_line(hit.node, found.now.tzinfo or UTC) for hit in found.memories]
+        system = chat_system_prompt(found.now, lines, system_prompt, message)
+        turns = self._history(scope, history, found.recent)
+        messages = [
+            ChatMessage(role="system", content=system),
+            *(ChatMessage(role=t.message.role, content=t.message.content) for t in turns if t.message.role != "system"),
+            ChatMessage(role="user", content=message),
+        ]
+        reply = self._model.complete(messages)
+        said_at = self._clock.now()
+        self._ingest.append(
+            scope,
+            [
+                NewMessage(role="user", content=message, created_at=said_at),
+                NewMessage(role="assistant", content=reply, created_at=said_at + timedelta(microseconds=1)),
+            ],
+        )
+        return ChatResult(reply=reply, memories=found.memories, recent=found.recent)
+
+    def _history(self, scope: Scope, history: History, recent: list[LoggedMessage]) -> list[LoggedMessage]:
+        if history == "none":
+            return []
+        if history == "auto":
+            return recent  # the unconsolidated turns: what memory does not hold yet (MemoryScope's choice)
+        return self._chat_log.recent(scope, int(history)) if history else []
