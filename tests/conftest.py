@@ -16,6 +16,7 @@ from mnemoscope.wiring import Infrastructure, Services, assemble, override_servi
 from tests.fakes.clock import FixedClock
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.fakes.recording_queue import RecordingJobQueue
+from tests.fakes.scripted_chat_model import ScriptedChatModel
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -55,7 +56,20 @@ def job_queue() -> RecordingJobQueue:
 
 
 @pytest.fixture
-def local_services(tmp_path: Path, clock: FixedClock, job_queue: RecordingJobQueue) -> Iterator[Services]:
+def chat_model() -> ScriptedChatModel | None:
+    """No chat model by default; tests that need one override this fixture or use `scripted_model`."""
+    return None
+
+
+@pytest.fixture
+def scripted_model() -> ScriptedChatModel:
+    return ScriptedChatModel()
+
+
+@pytest.fixture
+def local_services(
+    tmp_path: Path, clock: FixedClock, job_queue: RecordingJobQueue, chat_model: ScriptedChatModel | None
+) -> Iterator[Services]:
     """The real service graph on SQLite with a hashing embedder and a recording queue, installed for handlers."""
     db = SqliteDatabase(tmp_path / "test.db")
     embedder = HashEmbedder()
@@ -65,7 +79,7 @@ def local_services(tmp_path: Path, clock: FixedClock, job_queue: RecordingJobQue
         job_queue=job_queue,
         embedder=embedder,
     )
-    graph = assemble(Settings(data_dir=tmp_path), infra, clock=clock)
+    graph = assemble(Settings(data_dir=tmp_path), infra, clock=clock, chat_model=chat_model)
     override_services(graph)
     yield graph
     override_services(None)

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mnemoscope import __version__
-from mnemoscope.cli import serve
+from mnemoscope.cli import chat, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"mnemoscope {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(subparsers)
+    chat.add_parser(subparsers)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

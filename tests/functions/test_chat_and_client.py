@@ -1,0 +1,87 @@
+"""Memory-augmented chat and the Python client, through the api handler (in process)."""
+
+import pytest
+
+from mnemoscope.client import BadRequest, Conflict, ConnectionFailed, MemoryClient, NotFound, Unauthorized
+from mnemoscope.prompts import RECALLED_MEMORY_MARKER
+from mnemoscope.wiring import Services
+from tests.fakes.handler_transport import HandlerTransport
+from tests.fakes.recording_queue import RecordingJobQueue
+from tests.fakes.scripted_chat_model import ScriptedChatModel
+
+
+@pytest.fixture
+def chat_model(scripted_model: ScriptedChatModel) -> ScriptedChatModel:
+    return scripted_model
+
+
+@pytest.fixture
+def client(local_services: Services) -> MemoryClient:
+    return MemoryClient("http://mnemoscope.test", transport=HandlerTransport())
+
+
+def test_chat_uses_memories_time_and_history_then_logs_both_turns(
+    client: MemoryClient, scripted_model: ScriptedChatModel, local_services: Services, job_queue: RecordingJobQueue
+) -> None:
+    # Given a memory and an unconsolidated turn
+    client.add_memory("alice", "Alice is allergic to peanuts")
+    client.add_messages("alice", [{"role": "user", "content": "I am cooking tonight", "id": "earlier"}])
+    scripted_model.script("Then skip the peanut sauce!")
+    # When
+    response = client.chat("alice", "What sauce should I make?", timezone="Asia/Shanghai")
+    # Then the reply comes back with what was used
+    assert response.reply == "Then skip the peanut sauce!"
+    assert response.memories[0].content == "Alice is allergic to peanuts"
+    assert [t.id for t in response.recent] == ["earlier"]
+    system, *history, user = scripted_model.requests[0]
+    assert system.role == "system"
+    assert RECALLED_MEMORY_MARKER in system.content and "Alice is allergic to peanuts" in system.content
+    assert "2024-08-02 18:00:00 Friday" in system.content  # the fixed clock, in the user's timezone
+    assert [m.content for m in history] == ["I am cooking tonight"]
+    assert user.content == "What sauce should I make?"
+    # and both turns are in the log, with a consolidation job queued
+    scope = job_queue.jobs[-1].scope
+    logged = [(t.message.role, t.message.content) for t in local_services.chat_log.recent(scope, 2)]
+    assert logged == [("user", "What sauce should I make?"), ("assistant", "Then skip the peanut sauce!")]
+    assert job_queue.jobs[-1].kind == "consolidate"
+
+
+def test_chat_history_modes(client: MemoryClient, scripted_model: ScriptedChatModel) -> None:
+    client.add_messages("bob", [{"role": "user", "content": f"turn {i}"} for i in range(4)])
+    scripted_model.script("a", "b")
+    client.chat("bob", "hello", history="none", system_prompt="You are terse.")
+    client.chat("bob", "hello again", history=2)
+    first, second = scripted_model.requests
+    assert first[0].content.startswith("You are terse.") and len(first) == 2
+    assert [m.content for m in second[1:-1]] == ["hello", "a"]
+
+
+def test_chat_without_a_model_is_409(local_services: Services) -> None:
+    local_services.chat.__dict__["_model"] = None
+    with pytest.raises(Conflict):
+        MemoryClient("http://x", transport=HandlerTransport()).chat("alice", "hi")
+
+
+def test_client_maps_errors(client: MemoryClient) -> None:
+    with pytest.raises(NotFound):
+        client.get_memory("alice", "nope")
+    with pytest.raises(BadRequest) as bad:
+        client.search("alice", "x", top_k=99)
+    assert bad.value.fields == ["top_k"]
+    with pytest.raises(Unauthorized):
+        MemoryClient("http://x", transport=HandlerTransport(tenant=None)).list_memories("alice")
+    with pytest.raises(ConnectionFailed, match="is `mnemoscope serve` running"):
+        MemoryClient("http://127.0.0.1:9", timeout=2).health()
+
+
+def test_client_round_trip(client: MemoryClient) -> None:
+    memory = client.add_memory("carol", "Carol plays the cello")
+    assert client.get_memory("carol", memory.id).memory == memory
+    assert [m.id for m in client.all_memories("carol")] == [memory.id]
+    assert client.search("carol", "cello").memories[0].id == memory.id
+    assert client.consolidate("carol").kind == "consolidate"
+    assert client.reflect("carol").kind == "reflect"
+    client.delete_memory("carol", memory.id)
+    client.forget_user("carol")
+    assert client.list_memories("carol").memories == []
+    assert client.health().status == "ok"
