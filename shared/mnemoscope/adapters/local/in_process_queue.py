@@ -1,7 +1,9 @@
 """The embedded default's JobQueue: a background thread that feeds SQS-shaped events to the consolidate handler.
 
-Like the FIFO queue in AWS it runs one job at a time (so a scope is never consolidated and reflected at once)
-and drops a job identical to one still waiting (de-duplication)."""
+Like the FIFO queue in AWS it runs one job at a time (so a scope is never consolidated and reflected at once),
+drops a job identical to one still waiting (de-duplication), and retries a job the handler reports as failed a few
+times with a growing delay (SQS's visibility timeout and maxReceiveCount); after that the job is dropped, its turns
+stay behind the watermark in the log, and the next job for the scope picks them up."""
 
 import queue
 import threading
@@ -40,9 +42,19 @@ def sqs_event(job: ScopeJob) -> dict[str, Any]:
 
 
 class InProcessJobQueue:
-    def __init__(self, dispatch: Dispatch, on_error: Callable[[ScopeJob, Exception], None] | None = None) -> None:
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        on_error: Callable[[ScopeJob, Exception | None], None] | None = None,
+        *,
+        max_attempts: int = 3,
+        retry_delay_seconds: float = 5.0,
+    ) -> None:
         self._dispatch = dispatch
         self._on_error = on_error
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay_seconds
+        self._attempts: dict[tuple[str, str], int] = {}
         self._jobs: queue.Queue[ScopeJob | None] = queue.Queue()
         self._waiting: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
@@ -78,11 +90,28 @@ class InProcessJobQueue:
                 self._waiting.discard((job.kind, job.scope.key))
                 self._busy = True
             try:
-                self._dispatch(sqs_event(job))
+                result = self._dispatch(sqs_event(job))
+                failed = bool(isinstance(result, dict) and result.get("batchItemFailures"))
+                self._settle(job, None if not failed else RuntimeError("job reported failed"))
             except Exception as error:  # the loop must survive one bad job, as an SQS consumer would
-                if self._on_error:
-                    self._on_error(job, error)
+                self._settle(job, error)
             finally:
                 with self._idle:
                     self._busy = False
                     self._idle.notify_all()
+
+    def _settle(self, job: ScopeJob, error: Exception | None) -> None:
+        key = (job.kind, job.scope.key)
+        if error is None:
+            self._attempts.pop(key, None)
+            return
+        attempts = self._attempts.get(key, 0) + 1
+        if self._on_error:
+            self._on_error(job, error)
+        if attempts >= self._max_attempts:
+            self._attempts.pop(key, None)
+            return
+        self._attempts[key] = attempts
+        timer = threading.Timer(self._retry_delay * attempts, self.enqueue, args=(job,))
+        timer.daemon = True
+        timer.start()

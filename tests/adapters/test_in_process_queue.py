@@ -1,0 +1,63 @@
+"""The local queue: SQS-shaped events, de-duplication, one job at a time, bounded retries."""
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+from mnemoscope.ports.job_queue import ScopeJob
+from tests.contracts.builders import scope
+
+AT = datetime(2024, 8, 2, tzinfo=UTC)
+
+
+def job(user: str = "alice", kind: str = "consolidate") -> ScopeJob:
+    return ScopeJob.model_validate({"kind": kind, "scope": scope(user), "requested_at": AT})
+
+
+def test_jobs_arrive_as_sqs_events_one_at_a_time_and_duplicates_collapse() -> None:
+    seen: list[dict[str, Any]] = []
+    gate = threading.Event()
+
+    def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+        gate.wait(5)
+        seen.append(event)
+        return {"batchItemFailures": []}
+
+    queue = InProcessJobQueue(dispatch)
+    queue.start()
+    queue.enqueue(job("alice"))
+    queue.enqueue(job("bob"))
+    queue.enqueue(job("bob"))  # waiting already: dropped
+    gate.set()
+    assert queue.wait_idle(10)
+    queue.stop()
+    bodies = [ScopeJob.model_validate_json(e["Records"][0]["body"]) for e in seen]
+    assert [b.scope.user_id for b in bodies] == ["alice", "bob"]
+    record = seen[0]["Records"][0]
+    assert record["eventSource"] == "aws:sqs"
+    assert record["attributes"]["MessageGroupId"] == scope("alice").key
+
+
+def test_failed_jobs_are_retried_a_bounded_number_of_times() -> None:
+    calls: list[int] = []
+    errors: list[object] = []
+
+    def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return {"batchItemFailures": [{"itemIdentifier": "x"}]}
+
+    queue = InProcessJobQueue(dispatch, lambda j, e: errors.append(e), max_attempts=3, retry_delay_seconds=0.01)
+    queue.start()
+    queue.enqueue(job())
+    deadline = threading.Event()
+    for _ in range(200):
+        if len(calls) >= 3 and queue.wait_idle(0.05):
+            break
+        deadline.wait(0.02)
+    deadline.wait(0.2)
+    queue.stop()
+    assert len(calls) == 3
+    assert len(errors) == 3
