@@ -71,8 +71,14 @@ def load_memories(index: SqliteMemoryIndex, scope: Scope, count: int) -> list[st
         entries = []
         for i in range(start, min(start + 1000, count)):
             at = t0 + timedelta(minutes=i)
-            node = MemoryNode(id=f"obs_{i:06d}", scope=scope, type="observation", content=f"fact {i} about the user",
-                              created_at=at, updated_at=at)
+            node = MemoryNode(
+                id=f"obs_{i:06d}",
+                scope=scope,
+                type="observation",
+                content=f"fact {i} about the user",
+                created_at=at,
+                updated_at=at,
+            )
             vector = rng.standard_normal(DIM).astype(np.float32)
             entries.append(IndexEntry(node=node, vector=tuple((vector / np.linalg.norm(vector)).tolist())))
             ids.append(node.id)
@@ -129,9 +135,11 @@ def main() -> None:
                 break
         deep.append((time.perf_counter() - t) * 1000)
 
-    print(f"| metric | value |\n|---|---|")
-    print(f"| ingest, {args.batch} turns/request | {args.messages / ingest_s:,.0f} messages/s "
-          f"({args.messages // args.batch / ingest_s:,.0f} requests/s) |")
+    print("| metric | value |\n|---|---|")
+    print(
+        f"| ingest, {args.batch} turns/request | {args.messages / ingest_s:,.0f} messages/s "
+        f"({args.messages // args.batch / ingest_s:,.0f} requests/s) |"
+    )
     print("| ingest, 1 turn/request p50 / p95 | {:.2f} / {:.2f} ms |".format(*percentiles(single)))
     print("| list 50 newest of {:,} p50 / p95 | {:.2f} / {:.2f} ms |".format(args.memories, *percentiles(lists)))
     print("| get by id of {:,} p50 / p95 | {:.2f} / {:.2f} ms |".format(args.memories, *percentiles(gets)))

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     reranker: Literal["none", "dashscope"] = "none"
     rerank_model: str = "gte-rerank"
 
+    # Consolidation: how similar an existing memory must be to be checked against a new fact
+    # (None: 0.85 for the local e5 model, where unrelated pairs reach 0.76-0.92; 0.75 for hosted embedders).
+    consolidation_min_similarity: float | None = Field(default=None, ge=0.0, le=1.0)
+    consolidation_max_turns: int = Field(default=50, ge=1, le=500)
+
     # Reflection
     reflect_min_observations: int = Field(default=6, ge=1)
     reflect_max_age_hours: float = Field(default=24.0, gt=0)

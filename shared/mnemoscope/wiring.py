@@ -60,7 +60,15 @@ def assemble(
 ) -> Services:
     """Build the services on top of already-built adapters (used by the real roots and by tests)."""
     clock = clock or SystemClock()
-    consolidation = ConsolidationService(infra.chat_log, infra.memory_index, infra.embedder, chat_model, clock)
+    consolidation = ConsolidationService(
+        infra.chat_log,
+        infra.memory_index,
+        infra.embedder,
+        chat_model,
+        clock,
+        min_similarity=_consolidation_threshold(settings),
+        max_turns_per_job=settings.consolidation_max_turns,
+    )
     reflection: ScopeWorker | None = None
     ingest = IngestService(infra.chat_log, infra.job_queue, clock)
     retrieval = RetrievalService(
@@ -81,10 +89,16 @@ def assemble(
         ingest=ingest,
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
         retrieval=retrieval,
-        jobs=JobRunner(infra.chat_log, consolidation, reflection),
+        jobs=JobRunner(infra.chat_log, consolidation, reflection, infra.job_queue, clock),
         chat=ChatService(retrieval, ingest, infra.chat_log, chat_model, clock),
         chat_model=chat_model,
     )
+
+
+def _consolidation_threshold(settings: Settings) -> float:
+    if settings.consolidation_min_similarity is not None:
+        return settings.consolidation_min_similarity
+    return 0.85 if settings.embedder == "local" else 0.75
 
 
 _override: Services | None = None

@@ -49,6 +49,15 @@ class ChatLogContract:
         assert state.unreflected_observations == 2
         assert state.last_seq >= chat_log.pending(s)[-1].seq
 
+    def test_repeated_watermark_move_counts_observations_once(self, chat_log: ChatLog) -> None:
+        s = scope()
+        chat_log.append(s, [message(1), message(2)])
+        chat_log.advance_watermark(s, 2, new_observations=3, at=T0)
+        chat_log.advance_watermark(s, 2, new_observations=3, at=T0)  # a redelivered job
+        chat_log.advance_watermark(s, 1, new_observations=3, at=T0)
+        assert chat_log.state(s).unreflected_observations == 3
+        assert chat_log.state(s).watermark == 2
+
     def test_late_message_with_old_timestamp_is_still_pending(self, chat_log: ChatLog) -> None:
         s = scope()
         chat_log.append(s, [message(1), message(2)])

@@ -7,17 +7,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mnemoscope.observability import logger, metrics, tracer
+from mnemoscope.ports.chat_model import time_budget
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> dict[str, Any]:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     """One job. Exceptions propagate so the record is reported failed and SQS retries it (then the DLQ)."""
     job = ScopeJob.model_validate_json(record.body)
     logger.append_keys(scope=job.scope.key, job=job.kind)
-    outcome = services().jobs.run(job)
+    # Model calls plan their retries within what is left of this invocation.
+    with time_budget(lambda: lambda_context.get_remaining_time_in_millis() / 1000):
+        outcome = services().jobs.run(job)
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
     counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
     logger.info("job finished", extra={"status": outcome.status, **counts})

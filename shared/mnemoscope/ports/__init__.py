@@ -1,6 +1,7 @@
 """Ports: the small Protocols that services depend on; adapters implement them."""
 
 from mnemoscope.ports.chat_log import AppendResult, ChatLog, ScopeState
+from mnemoscope.ports.chat_model import ChatMessage, ChatModel, TokenUsage, time_budget
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobKind, JobQueue, ScopeJob
@@ -9,6 +10,8 @@ from mnemoscope.ports.memory_index import IndexEntry, MemoryFilter, MemoryIndex,
 __all__ = [
     "AppendResult",
     "ChatLog",
+    "ChatMessage",
+    "ChatModel",
     "Clock",
     "Embedder",
     "IndexEntry",
@@ -21,4 +24,6 @@ __all__ = [
     "ScopeState",
     "ScoredMemory",
     "SystemClock",
+    "TokenUsage",
+    "time_budget",
 ]

@@ -58,7 +58,10 @@ class TurnFacts(BaseModel):
 
 
 class ExtractionResult(BaseModel):
-    """The answer to the extraction prompt. Use `for_messages` so that only the shown ids validate."""
+    """Scores and facts for the USER turns shown."""
+
+    # The docstring and Field descriptions are sent to the model as the JSON schema: write them for the model.
+    # Validate with `for_messages(ids)`, so that ids not shown are rejected.
 
     allowed_ids: ClassVar[frozenset[str] | None] = None
 

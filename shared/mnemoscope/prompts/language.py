@@ -7,18 +7,19 @@ from typing import Literal
 Language = Literal["en", "zh"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-# A Chinese character carries about as much as a short English word, so CJK weighs more than one Latin letter.
-ZH_SHARE = 0.25
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+# A Chinese word averages about 1.5 characters, so CJK characters are converted to words before comparing.
+CJK_CHARS_PER_WORD = 1.5
 
 
 def cjk_share(text: str) -> float:
-    """Share of CJK characters among CJK characters and Latin letters (0 when there are neither)."""
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
-    return cjk / (cjk + latin) if cjk + latin else 0.0
+    """Estimated share of Chinese words among Chinese and Latin-script words (0 when there are neither)."""
+    cjk_words = len(_CJK.findall(text)) / CJK_CHARS_PER_WORD
+    latin_words = len(_LATIN_WORD.findall(text))
+    total = cjk_words + latin_words
+    return cjk_words / total if total else 0.0
 
 
 def detect_language(texts: Iterable[str]) -> Language:
-    """'zh' when CJK characters make up at least a quarter of the batch's letters, else 'en'."""
-    return "zh" if cjk_share("\n".join(texts)) >= ZH_SHARE else "en"
+    """'zh' when about half the batch's words or more are Chinese, else 'en'."""
+    return "zh" if cjk_share("\n".join(texts)) >= 0.5 else "en"

@@ -48,7 +48,10 @@ class FactDecision(BaseModel):
 
 
 class ReconcileResult(BaseModel):
-    """The answer to the reconcile prompt. Use `for_questions` so that only the shown labels validate."""
+    """A decision for each new fact listed."""
+
+    # Sent to the model as the JSON schema. Validate with `for_questions(...)`: only the labels listed under each
+    # fact are accepted as its target.
 
     allowed: ClassVar[Mapping[str, frozenset[str]] | None] = None
 

@@ -7,7 +7,8 @@ from pydantic import BaseModel
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
-from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.ports.clock import Clock, SystemClock
+from mnemoscope.ports.job_queue import JobQueue, ScopeJob
 
 
 class ScopeWorker(Protocol):
@@ -24,9 +25,18 @@ class JobRunner:
     """Dispatches jobs. Without a chat model the job is acknowledged as 'paused': its turns stay behind the
     watermark in the log, and the next job after a model is configured picks them up (nothing is lost)."""
 
-    def __init__(self, chat_log: ChatLog, consolidation: ScopeWorker | None, reflection: ScopeWorker | None) -> None:
+    def __init__(
+        self,
+        chat_log: ChatLog,
+        consolidation: ScopeWorker | None,
+        reflection: ScopeWorker | None,
+        job_queue: JobQueue | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._chat_log = chat_log
         self._workers = {"consolidate": consolidation, "reflect": reflection}
+        self._queue = job_queue
+        self._clock = clock or SystemClock()
 
     def run(self, job: ScopeJob) -> JobOutcome:
         worker = self._workers[job.kind]
@@ -37,6 +47,9 @@ class JobRunner:
         except ModelNotConfigured:
             return self._paused(job)
         detail = report.model_dump() if isinstance(report, BaseModel) else {}
+        if detail.get("has_more") and self._queue is not None:
+            # A job reads a bounded number of turns; the rest of a long backlog goes to a follow-up job.
+            self._queue.enqueue(ScopeJob(kind=job.kind, scope=job.scope, requested_at=self._clock.now()))
         return JobOutcome(kind=job.kind, status="done", detail=detail)
 
     def _paused(self, job: ScopeJob) -> JobOutcome:

@@ -33,7 +33,7 @@ def test_scope_defaults_agent() -> None:
 def test_message_needs_aware_time_and_bounded_content() -> None:
     Message(id="m1", role="user", content="hi", created_at=NOW)
     with pytest.raises(ValidationError):
-        Message(id="m1", role="user", content="hi", created_at=datetime(2024, 8, 2))  # noqa: DTZ001
+        Message(id="m1", role="user", content="hi", created_at=datetime(2024, 8, 2))
     with pytest.raises(ValidationError):
         Message(id="m1", role="user", content="x" * 16_001, created_at=NOW)
     with pytest.raises(ValidationError):

@@ -126,11 +126,12 @@ class SqliteChatLog:
         when = _iso(at or datetime.now(UTC))
         with self._db.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO chat_scopes (scope_key) VALUES (?)", (scope.key,))
+            # Only a move forward counts observations, so a retried job cannot count them twice.
             conn.execute(
-                "UPDATE chat_scopes SET watermark = MAX(watermark, ?), unreflected = unreflected + ?, "
+                "UPDATE chat_scopes SET watermark = ?, unreflected = unreflected + ?, "
                 "first_unreflected_at = CASE WHEN ? > 0 AND first_unreflected_at IS NULL THEN ? "
-                "ELSE first_unreflected_at END WHERE scope_key = ?",
-                (seq, new_observations, new_observations, when, scope.key),
+                "ELSE first_unreflected_at END WHERE scope_key = ? AND watermark < ?",
+                (seq, new_observations, new_observations, when, scope.key, seq),
             )
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:

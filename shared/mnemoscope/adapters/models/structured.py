@@ -84,9 +84,19 @@ def parse_structured(text: str, response_model: type[T]) -> T:
         raise OutputInvalid(f"the JSON does not match the schema: {details}"[:MAX_ERROR_CHARS]) from error
 
 
+def _without_titles(node: Any) -> Any:
+    """The schema minus pydantic's generated titles: they cost tokens and tell the model nothing."""
+    if isinstance(node, dict):
+        return {k: _without_titles(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(node, list):
+        return [_without_titles(v) for v in node]
+    return node
+
+
 def schema_instruction(response_model: type[BaseModel]) -> str:
     """The output contract appended to the system prompt: the response model's JSON schema (Field descriptions)."""
-    schema = json.dumps(response_model.model_json_schema(), ensure_ascii=False, separators=(",", ":"))
+    compact = _without_titles(response_model.model_json_schema())
+    schema = json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
     return f"\n\nReply with ONE JSON object and nothing else. It must follow this JSON schema:\n{schema}"
 
 
