@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     # AWS (backend=aws)
     chat_table: str | None = None
+    chat_ttl_days: int | None = Field(default=None, ge=1, le=3650)
     jobs_queue_url: str | None = None
     opensearch_endpoint: str | None = None
     opensearch_index: str = "mnemoscope-memories"

@@ -222,4 +222,23 @@ def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
 
 
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
-    raise InvalidMemoryRequest("the aws backend is not wired yet")
+    """DynamoDB chat log, SQS FIFO jobs, OpenSearch memories. Nothing is called here; clients connect lazily."""
+    from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
+    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+    from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+
+    if not settings.chat_table or not settings.jobs_queue_url:
+        raise InvalidMemoryRequest("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
+    embedder = build_embedder(settings)
+    return Infrastructure(
+        chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
+        memory_index=OpenSearchMemoryIndex(
+            build_opensearch_client(settings),
+            settings.opensearch_index,
+            embedder.dimension,
+            engine=settings.opensearch_engine,
+        ),
+        job_queue=SqsJobQueue(settings.jobs_queue_url),
+        embedder=embedder,
+    )

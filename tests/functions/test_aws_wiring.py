@@ -1,0 +1,84 @@
+"""backend=aws builds the DynamoDB, SQS and OpenSearch adapters from settings, and the handlers run on them."""
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
+from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.domain.errors import InvalidMemoryRequest
+from mnemoscope.settings import Settings
+from mnemoscope.wiring import Infrastructure, _aws_infrastructure, assemble, override_services
+from tests.fakes.hash_embedder import HashEmbedder
+from tests.functions.api_calls import call_event
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def _settings(**extra: object) -> Settings:
+    return Settings.model_validate(
+        {
+            "backend": "aws",
+            "chat_table": "mnemoscope-chat",
+            "jobs_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo",
+            "opensearch_endpoint": "http://127.0.0.1:9",
+            "opensearch_auth": "none",
+            "opensearch_engine": "lucene",
+            "embedder": "openai",
+            "openai_api_key": "test-key",
+            **extra,
+        }
+    )
+
+
+def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
+    infra = _aws_infrastructure(_settings())
+    assert isinstance(infra.chat_log, DynamoDbChatLog)
+    assert isinstance(infra.job_queue, SqsJobQueue)
+    assert isinstance(infra.memory_index, OpenSearchMemoryIndex)
+    assert infra.embedder.dimension == 1536
+
+
+def test_aws_backend_without_table_is_refused() -> None:
+    with pytest.raises(InvalidMemoryRequest, match="MNEMOSCOPE_CHAT_TABLE"):
+        _aws_infrastructure(_settings(chat_table=None))
+
+
+def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object) -> None:
+    # Given the real DynamoDB table and FIFO queue (moto) and an unreachable OpenSearch
+    from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION
+
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(TableName="mnemoscope-chat", **CHAT_TABLE_DEFINITION)
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    settings = _settings(jobs_queue_url=url)
+    real = _aws_infrastructure(settings)
+    embedder = HashEmbedder()
+    index = OpenSearchMemoryIndex(build_opensearch_client(settings), "memories", embedder.dimension, engine="lucene")
+    infra = Infrastructure(real.chat_log, index, real.job_queue, embedder)
+    override_services(assemble(settings, infra))
+    try:
+        # When
+        status, body, _ = call_event("append_messages")
+        # Then the turns are in DynamoDB and one job is on the queue
+        assert status == 202
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+        job = json.loads(received[0]["Body"])
+        assert job["kind"] == "consolidate"
+        assert received[0]["Attributes"]["MessageGroupId"].startswith("tenant-acme/")
+        status, found, headers = call_event("search", body={"user_id": "alice", "agent_id": "travel-bot", "query": "x"})
+        # OpenSearch is down: a 503 with Retry-After, never a 500
+        assert status == 503
+        assert "Retry-After" in headers
+    finally:
+        override_services(None)
