@@ -83,7 +83,6 @@ def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "d
         source_messages=[MessageOut.of(m) for m in found.source_messages],
         source_memories=[MemoryOut.of(m) for m in found.source_memories],
         superseded_by=MemoryOut.of(found.superseded_by) if found.superseded_by else None,
-        supersedes=[MemoryOut.of(m) for m in found.supersedes],
     )
     return MemoryResponse(memory=MemoryOut.of(node), lineage=lineage)
 

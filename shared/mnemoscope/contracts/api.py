@@ -162,7 +162,6 @@ class LineageOut(BaseModel):
     source_messages: list[MessageOut] = []
     source_memories: list[MemoryOut] = []
     superseded_by: MemoryOut | None = None
-    supersedes: list[MemoryOut] = []
 
 
 MemoryResponse.model_rebuild()

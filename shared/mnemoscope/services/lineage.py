@@ -6,9 +6,7 @@ from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
-from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex
-
-MAX_SUPERSEDED_SCAN = 500
+from mnemoscope.ports.memory_index import MemoryIndex
 
 
 @dataclass(frozen=True)
@@ -16,7 +14,6 @@ class Lineage:
     source_messages: list[LoggedMessage] = field(default_factory=list)
     source_memories: list[MemoryNode] = field(default_factory=list)
     superseded_by: MemoryNode | None = None
-    supersedes: list[MemoryNode] = field(default_factory=list)
 
 
 def lineage_of(node: MemoryNode, scope: Scope, memory_index: MemoryIndex, chat_log: ChatLog) -> Lineage:
@@ -24,6 +21,4 @@ def lineage_of(node: MemoryNode, scope: Scope, memory_index: MemoryIndex, chat_l
     messages = chat_log.get_messages(scope, list(node.source_message_ids)) if node.source_message_ids else []
     memories = memory_index.get_many(scope, list(node.source_memory_ids)) if node.source_memory_ids else []
     successor = memory_index.get(scope, node.superseded_by) if node.superseded_by else None
-    expired = memory_index.list(scope, MemoryFilter(statuses=frozenset({"expired"})), limit=MAX_SUPERSEDED_SCAN)
-    predecessors = [m for m in expired.items if m.superseded_by == node.id]
-    return Lineage(messages, memories, successor, predecessors)
+    return Lineage(messages, memories, successor)
