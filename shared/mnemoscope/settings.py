@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # Reflection
     reflect_min_observations: int = Field(default=6, ge=1)
     reflect_max_age_hours: float = Field(default=24.0, gt=0)
+    reconsolidate: bool = True
+    reconsolidation_budget: int = Field(default=20, ge=0, le=200)
 
     # Local server auth: "key:tenant,key:tenant"; empty means single tenant "local" on loopback only.
     api_keys: str = ""

@@ -15,8 +15,9 @@ from mnemoscope.ports.reranker import Reranker
 from mnemoscope.services.chat import ChatService
 from mnemoscope.services.consolidation import ConsolidationService
 from mnemoscope.services.ingest import IngestService
-from mnemoscope.services.jobs import JobRunner, ScopeWorker
+from mnemoscope.services.jobs import JobRunner
 from mnemoscope.services.memories import MemoryAdminService
+from mnemoscope.services.reflection import ReflectionService
 from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
 from mnemoscope.settings import Settings
 
@@ -69,7 +70,17 @@ def assemble(
         min_similarity=_consolidation_threshold(settings),
         max_turns_per_job=settings.consolidation_max_turns,
     )
-    reflection: ScopeWorker | None = None
+    reflection = ReflectionService(
+        infra.chat_log,
+        infra.memory_index,
+        infra.embedder,
+        chat_model,
+        clock,
+        min_observations=settings.reflect_min_observations,
+        reconsolidate=settings.reconsolidate,
+        reconsolidation_budget=settings.reconsolidation_budget,
+        min_similarity=_consolidation_threshold(settings),
+    )
     ingest = IngestService(infra.chat_log, infra.job_queue, clock)
     retrieval = RetrievalService(
         infra.memory_index,

@@ -69,14 +69,14 @@ def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object
     override_services(assemble(settings, infra))
     try:
         # When
-        status, body, _ = call_event("append_messages")
+        status, _, _ = call_event("append_messages")
         # Then the turns are in DynamoDB and one job is on the queue
         assert status == 202
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
         job = json.loads(received[0]["Body"])
         assert job["kind"] == "consolidate"
         assert received[0]["Attributes"]["MessageGroupId"].startswith("tenant-acme/")
-        status, found, headers = call_event("search", body={"user_id": "alice", "agent_id": "travel-bot", "query": "x"})
+        status, _, headers = call_event("search", body={"user_id": "alice", "agent_id": "travel-bot", "query": "x"})
         # OpenSearch is down: a 503 with Retry-After, never a 500
         assert status == 503
         assert "Retry-After" in headers
