@@ -61,3 +61,27 @@ def test_failed_jobs_are_retried_a_bounded_number_of_times() -> None:
     queue.stop()
     assert len(calls) == 3
     assert len(errors) == 3
+
+
+def test_consolidate_and_reflect_of_one_scope_never_overlap() -> None:
+    active: list[int] = [0]
+    peak: list[int] = [0]
+    lock = threading.Lock()
+
+    def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        threading.Event().wait(0.05)
+        with lock:
+            active[0] -= 1
+        return {"batchItemFailures": []}
+
+    queue = InProcessJobQueue(dispatch)
+    queue.start()
+    for kind in ("consolidate", "reflect", "consolidate", "reflect"):
+        queue.enqueue(job("alice", kind))
+        threading.Event().wait(0.01)
+    assert queue.wait_idle(10)
+    queue.stop()
+    assert peak[0] == 1

@@ -22,10 +22,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, api_keys: str = "", host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, data_dir: Path, api_keys: str = "", host: str = "127.0.0.1", extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MNEMOSCOPE_API_KEYS": api_keys, "MNEMOSCOPE_EMBEDDER": "local"}
+        env = {**os.environ, "MNEMOSCOPE_API_KEYS": api_keys, "MNEMOSCOPE_EMBEDDER": "local", **(extra_env or {})}
         self.process = subprocess.Popen(
             [
                 sys.executable,
