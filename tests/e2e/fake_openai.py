@@ -41,7 +41,7 @@ def extraction_answer(prompt: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict[str, Any]]] = []
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_POST(self) -> None:
