@@ -43,6 +43,11 @@ def compile_pins(output: Path, *, upgrade: bool) -> str:
         "--no-python-downloads",
         "--no-header",
         "--quiet",
+        # The Lambda runtime ships boto3; leaving it out of the layer saves ~32 MB unzipped.
+        "--no-emit-package", "boto3",
+        "--no-emit-package", "botocore",
+        "--no-emit-package", "s3transfer",
+        "--no-emit-package", "jmespath",
         "-o", str(output),
     ]  # fmt: skip
     if upgrade:

@@ -4,10 +4,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-import numpy as np
-
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.vectors import similarity_matrix
 from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex
 from mnemoscope.prompts.language import Language
@@ -68,9 +67,7 @@ def find_neighbours(
 ) -> NeighbourSearch:
     """Similar valid memories (score >= min_similarity, at most k) and similar earlier facts, for each fact."""
     search = NeighbourSearch(per_fact=[])
-    matrix = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    unit = matrix / np.where(norms == 0, 1.0, norms)
+    pairwise = similarity_matrix(vectors, vectors)
     for position, vector in enumerate(vectors):
         # A retried job finds the memories it wrote before; they are itself, not neighbours.
         hits = [
@@ -79,8 +76,7 @@ def find_neighbours(
             if hit.score >= min_similarity and hit.node.id not in own_ids
         ]
         search.memories.update({hit.node.id: hit.node for hit in hits})
-        similar = unit[:position] @ unit[position] if position else np.empty(0)
-        earlier = tuple(int(j) for j in np.flatnonzero(similar >= min_similarity))[-k:]
+        earlier = tuple(j for j in range(position) if pairwise[position][j] >= min_similarity)[-k:]
         search.per_fact.append(Neighbours(tuple(hit.node.id for hit in hits), earlier))
     return search
 

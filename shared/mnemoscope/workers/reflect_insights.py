@@ -6,11 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-import numpy as np
-import numpy.typing as npt
-
 from mnemoscope.domain.memory import InsightRevision, MemoryNode
 from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.vectors import similarity_matrix
 from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import IndexEntry
@@ -53,16 +51,8 @@ class InsightChange:
     observation_ids: tuple[str, ...]
 
 
-def _unit(vectors: Sequence[Sequence[float]]) -> npt.NDArray[np.float64]:
-    matrix = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
-
-
-def _top(
-    batch: Sequence[MemoryNode], scores: npt.NDArray[np.float64], eligible: npt.NDArray[np.bool_], k: int
-) -> list[str]:
-    order = [int(i) for i in np.argsort(-scores, kind="stable") if eligible[i]]
+def _top(batch: Sequence[MemoryNode], scores: Sequence[float], eligible: Sequence[bool], k: int) -> list[str]:
+    order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if eligible[i]]
     return [batch[i].id for i in order[:k]]
 
 
@@ -81,15 +71,16 @@ def select_tasks(
     if not batch or not (insights or subjects):
         return []
     probes = [node.content for node in insights] + [s.subject for s in subjects]
-    vectors = _unit(embedder.embed_documents([*probes, *(node.content for node in batch)]))
-    scores = vectors[: len(probes)] @ vectors[len(probes) :].T
-    similar = scores >= policy.min_similarity
-    fresh = np.array([not node.used_in_insight for node in batch], dtype=np.bool_)
+    vectors = embedder.embed_documents([*probes, *(node.content for node in batch)])
+    scores = similarity_matrix(vectors[: len(probes)], vectors[len(probes) :])
+    similar = [[score >= policy.min_similarity for score in row] for row in scores]
+    fresh = [not node.used_in_insight for node in batch]
     tasks: list[InsightTask] = []
     for row, node in enumerate(insights):
-        ids = _top(batch, scores[row], similar[row] & fresh, policy.per_insight)
+        eligible = [s and f for s, f in zip(similar[row], fresh, strict=True)]
+        ids = _top(batch, scores[row], eligible, policy.per_insight)
         if ids:
-            tasks.append(InsightTask(node.id, node.key or node.content, node, tuple(ids), float(scores[row].max())))
+            tasks.append(InsightTask(node.id, node.key or node.content, node, tuple(ids), max(scores[row])))
     for offset, subject in enumerate(subjects):
         row = len(insights) + offset
         similar_ids = _top(batch, scores[row], similar[row], policy.per_insight)
