@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
-from mnemoscope.adapters.local.text_terms import terms
+from mnemoscope.adapters.local.text_terms import query_terms, terms
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
@@ -201,7 +201,7 @@ class SqliteMemoryIndex:
     def keyword_search(
         self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
-        words = list(dict.fromkeys(terms(text)))
+        words = query_terms(text)
         if not words or k <= 0:
             return []
         match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
