@@ -249,6 +249,8 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
             settings.opensearch_index,
             embedder.dimension,
             engine=settings.opensearch_engine,
+            # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
+            refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
         ),
         job_queue=SqsJobQueue(settings.jobs_queue_url),
         embedder=embedder,
