@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from mnemoscope.observability import logger, metrics, tracer
+from mnemoscope.observability import logger, metrics, traced
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
 
@@ -22,7 +22,7 @@ class ReflectionSchedule(BaseModel):
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule = ReflectionSchedule.model_validate(event or {})
