@@ -1,22 +1,14 @@
 """Embeddings through DashScope's native SDK (text-embedding-v3 by default)."""
 
 from collections.abc import Callable, Sequence
-from http import HTTPStatus
 from typing import Any
 
+from mnemoscope.adapters.models.batching import in_batches
+from mnemoscope.adapters.models.dashscope_status import checked, is_transient
 from mnemoscope.adapters.models.transient import call_with_retries
-from mnemoscope.domain.errors import DependencyUnavailable
 
 BATCH = 10  # text-embedding-v3 accepts at most 10 texts per request
 DEFAULT_MODEL = "text-embedding-v3"
-
-
-class _TransientStatus(Exception):
-    pass
-
-
-def _is_transient(error: Exception) -> bool:
-    return isinstance(error, _TransientStatus | ConnectionError | TimeoutError)
 
 
 class DashScopeEmbedder:
@@ -48,10 +40,7 @@ class DashScopeEmbedder:
         return self._dimension
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), BATCH):
-            vectors.extend(self._embed(list(texts[start : start + BATCH]), "document"))
-        return vectors
+        return in_batches(texts, BATCH, lambda batch: self._embed(batch, "document"))
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed([text], "query")[0]
@@ -61,13 +50,8 @@ class DashScopeEmbedder:
             response = self._call(
                 model=self._model, input=batch, api_key=self._api_key, text_type=text_type, dimension=self._dimension
             )
-            status = getattr(response, "status_code", HTTPStatus.OK)
-            if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-                raise _TransientStatus(str(status))
-            if status != HTTPStatus.OK:
-                raise DependencyUnavailable(f"DashScope embeddings refused the request ({status})")
-            return response
+            return checked(response, "DashScope embeddings")
 
-        response = call_with_retries(once, _is_transient, what="DashScope embeddings", max_retries=self._max_retries)
+        response = call_with_retries(once, is_transient, what="DashScope embeddings", max_retries=self._max_retries)
         items = sorted(response.output["embeddings"], key=lambda item: item["text_index"])
         return [list(item["embedding"]) for item in items]

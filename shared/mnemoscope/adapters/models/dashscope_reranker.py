@@ -1,21 +1,12 @@
 """Reranking through DashScope's gte-rerank (native SDK)."""
 
 from collections.abc import Callable, Sequence
-from http import HTTPStatus
 from typing import Any
 
+from mnemoscope.adapters.models.dashscope_status import checked, is_transient
 from mnemoscope.adapters.models.transient import call_with_retries
-from mnemoscope.domain.errors import DependencyUnavailable
 
 DEFAULT_MODEL = "gte-rerank"
-
-
-class _TransientStatus(Exception):
-    pass
-
-
-def _is_transient(error: Exception) -> bool:
-    return isinstance(error, _TransientStatus | ConnectionError | TimeoutError)
 
 
 class DashScopeReranker:
@@ -46,14 +37,9 @@ class DashScopeReranker:
                 return_documents=False,
                 api_key=self._api_key,
             )
-            status = getattr(response, "status_code", HTTPStatus.OK)
-            if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-                raise _TransientStatus(str(status))
-            if status != HTTPStatus.OK:
-                raise DependencyUnavailable(f"DashScope rerank refused the request ({status})")
-            return response
+            return checked(response, "DashScope rerank")
 
-        response = call_with_retries(once, _is_transient, what="DashScope rerank", max_retries=self._max_retries)
+        response = call_with_retries(once, is_transient, what="DashScope rerank", max_retries=self._max_retries)
         scores = [0.0] * len(documents)
         for result in response.output["results"]:
             scores[int(result["index"])] = float(result["relevance_score"])

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from mnemoscope.adapters.models.batching import in_batches
 from mnemoscope.adapters.models.transient import call_with_retries
 
 BATCH = 256
@@ -51,10 +52,7 @@ class OpenAIEmbedder:
         return self._dimension
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), BATCH):
-            vectors.extend(self._embed(list(texts[start : start + BATCH])))
-        return vectors
+        return in_batches(texts, BATCH, self._embed)
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed([text])[0]
