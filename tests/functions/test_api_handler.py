@@ -232,3 +232,10 @@ def test_search_returns_context_lines_and_recent_turns_in_the_requested_timezone
     assert body["recent"] == []  # those turns were for agent travel-bot, another scope
     status, body, _ = call_event("search", body={"user_id": "alice", "agent_id": "travel-bot", "query": "move"})
     assert [m["id"] for m in body["recent"]][:2] == ["m-1", "m-2"]
+
+
+@pytest.mark.parametrize("user_id", ["bad%20id", "a*b", "x" * 129])
+def test_forget_user_with_a_forbidden_id_is_422(user_id: str) -> None:
+    status, body, _ = call_event("forget_user", path=f"/v1/users/{user_id}")
+    assert status == 422
+    assert body["error"]["fields"] == ["user_id"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from mnemoscope.api.tenancy import Unauthenticated
 from mnemoscope.domain.errors import (
@@ -61,6 +62,12 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
         messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5])
         logger.info("invalid request", fields=fields)
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", messages, fields)
+
+    @app.exception_handler(ValidationError)
+    def _invalid_value(error: ValidationError) -> Response[Any]:
+        # A value that passed the request schema but not a domain model (defence in depth: still the caller's fault).
+        fields = list(dict.fromkeys(str(e["loc"][-1]) for e in error.errors() if e.get("loc")))
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "invalid value", fields)
 
     @app.exception_handler(InvalidMemoryRequest)
     def _bad(error: InvalidMemoryRequest) -> Response[Any]:

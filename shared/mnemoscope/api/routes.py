@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope import __version__
-from mnemoscope.api.params import AgentIdQuery, UserIdQuery
+from mnemoscope.api.params import AgentIdQuery, UserIdPath, UserIdQuery
 from mnemoscope.api.tenancy import scope_of
 from mnemoscope.contracts.api import (
     AddMemoryRequest,
@@ -95,7 +95,7 @@ def delete_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery =
 
 
 @router.delete("/v1/users/<user_id>")
-def forget_user(user_id: str, agent_id: AgentIdQuery = "default") -> Response[None]:
+def forget_user(user_id: UserIdPath, agent_id: AgentIdQuery = "default") -> Response[None]:
     scope = scope_of(router.current_event.raw_event, user_id, agent_id)
     services().memories.forget(scope)
     return Response(status_code=204)
