@@ -105,6 +105,16 @@ class ChatLogContract:
         due = chat_log.scopes_due_for_reflection(min_observations=6, max_age_before=T0 - timedelta(days=1))
         assert [s.user_id for s in due] == ["quiet"]
 
+    def test_scopes_with_pending_turns(self, chat_log: ChatLog) -> None:
+        done, waiting, empty = scope("done"), scope("waiting"), scope("empty")
+        chat_log.append(done, [message(1)])
+        chat_log.append(waiting, [message(1), message(2)])
+        chat_log.advance_watermark(done, chat_log.pending(done)[-1].seq)
+        chat_log.advance_watermark(waiting, chat_log.pending(waiting)[0].seq)
+        chat_log.state(empty)
+        assert [s.user_id for s in chat_log.scopes_with_pending()] == ["waiting"]
+        assert chat_log.scopes_with_pending(limit=0) == []
+
     def test_delete_scope_forgets_turns_and_state(self, chat_log: ChatLog) -> None:
         s, other = scope("alice"), scope("bob")
         chat_log.append(s, [message(1), message(2)])

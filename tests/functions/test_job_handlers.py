@@ -12,6 +12,7 @@ from mnemoscope.wiring import Services
 from tests.conftest import load_event
 from tests.contracts.builders import message
 from tests.fakes.recording_queue import RecordingJobQueue
+from tests.fakes.scripted_chat_model import ScriptedChatModel
 
 pytestmark = pytest.mark.usefixtures("local_services")
 ALICE = Scope(tenant_id="tenant-acme", user_id="alice")
@@ -42,12 +43,13 @@ def test_schedule_enqueues_reflect_jobs_for_due_scopes(local_services: Services,
     # When
     result = reflect_handler(load_event("reflect/schedule.json"), LocalLambdaContext("reflect"))
     # Then only the scope with enough observations is due
-    assert result == {"enqueued": 1}
+    assert result == {"enqueued": 1, "backlog": 0}
     assert [(j.kind, j.scope) for j in job_queue.jobs] == [("reflect", busy)]
 
 
 def test_an_empty_schedule_input_uses_the_defaults(job_queue: RecordingJobQueue) -> None:
-    assert reflect_handler(load_event("reflect/schedule_empty.json"), LocalLambdaContext("reflect")) == {"enqueued": 0}
+    result = reflect_handler(load_event("reflect/schedule_empty.json"), LocalLambdaContext("reflect"))
+    assert result == {"enqueued": 0, "backlog": 0}
     assert job_queue.jobs == []
 
 
@@ -57,3 +59,16 @@ def test_an_invalid_schedule_input_fails_loudly() -> None:
     with pytest.raises(ValidationError) as error:
         reflect_handler(load_event("reflect/schedule_invalid.json"), LocalLambdaContext("reflect"))
     assert {e["loc"][0] for e in error.value.errors()} == {"max_scopes", "surprise"}
+
+
+def test_with_a_model_the_sweep_also_queues_the_waiting_backlog(
+    local_services: Services, job_queue: RecordingJobQueue
+) -> None:
+    # Given turns that arrived while no model was configured, and then a model
+    local_services.chat_log.append(ALICE, [message(1), message(2)])
+    local_services.chat_model = ScriptedChatModel()
+    # When the schedule fires
+    result = reflect_handler(load_event("reflect/schedule.json"), LocalLambdaContext("reflect"))
+    # Then a consolidation job is queued for the backlog
+    assert result == {"enqueued": 0, "backlog": 1}
+    assert [(j.kind, j.scope) for j in job_queue.jobs] == [("consolidate", ALICE)]

@@ -33,6 +33,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     due = s.chat_log.scopes_due_for_reflection(min_obs, now - max_age)[: schedule.max_scopes]
     for scope in due:
         s.job_queue.enqueue(ScopeJob(kind="reflect", scope=scope, requested_at=now))
+    # Turns that waited while no model was configured (or whose jobs ended in the DLQ) get a new job.
+    backlog = s.chat_log.scopes_with_pending(schedule.max_scopes) if s.chat_model is not None else []
+    for scope in backlog:
+        s.job_queue.enqueue(ScopeJob(kind="consolidate", scope=scope, requested_at=now))
     metrics.add_metric(name="ReflectJobsEnqueued", unit="Count", value=len(due))
-    logger.info("reflection sweep", enqueued=len(due))
-    return {"enqueued": len(due)}
+    metrics.add_metric(name="BacklogJobsEnqueued", unit="Count", value=len(backlog))
+    logger.info("reflection sweep", extra={"enqueued": len(due), "backlog": len(backlog)})
+    return {"enqueued": len(due), "backlog": len(backlog)}

@@ -8,8 +8,11 @@ from mnemoscope.observability import logger
 
 
 def run_scheduler(stop: threading.Event, every_seconds: float, schedule_input: dict[str, Any] | None = None) -> None:
-    """Blocks until `stop` is set; each tick sends the schedule's input to the reflect handler."""
-    while not stop.wait(every_seconds):
+    """Blocks until `stop` is set; ticks once at start (a backlog left from a run without a model is picked up),
+    then every `every_seconds`, sending the schedule's input to the reflect handler."""
+    delay = min(2.0, every_seconds)
+    while not stop.wait(delay):
+        delay = every_seconds
         try:
             from mnemoscope.entrypoints.reflect import lambda_handler
 

@@ -65,6 +65,10 @@ class ChatLog(Protocol):
         older than `max_age_before`."""
         ...
 
+    def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
+        """Scopes whose log has turns after the watermark (a maintenance sweep, not a hot path)."""
+        ...
+
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn and the bookkeeping of the scope."""
         ...

@@ -356,6 +356,25 @@ class DynamoDbChatLog:
             keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(query))
         return [Scope.from_key(key) for key in sorted(keys)]
 
+    def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
+        """A filtered scan of the STATE items: a periodic sweep, so the scan's cost is acceptable."""
+        scopes: list[Scope] = []
+        start: _Item | None = None
+        scan: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "sk = :state AND last_seq > watermark",
+            "ExpressionAttributeValues": {":state": {"S": _STATE}},
+            "ProjectionExpression": "pk",
+        }
+        with dependency_errors("DynamoDB"):
+            while len(scopes) < limit:
+                page = self._client.scan(**scan | ({"ExclusiveStartKey": start} if start else {}))
+                scopes += [Scope.from_key(str(i["pk"]["S"]).removeprefix("SCOPE#")) for i in page["Items"]]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+        return sorted(scopes, key=lambda s: s.key)[:limit]
+
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn, guard and the bookkeeping of the scope, page by page."""
         query: dict[str, Any] = {

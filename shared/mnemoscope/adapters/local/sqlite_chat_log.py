@@ -151,6 +151,13 @@ class SqliteChatLog:
             ).fetchall()
         return [Scope.from_key(r["scope_key"]) for r in rows]
 
+    def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT scope_key FROM chat_scopes WHERE last_seq > watermark ORDER BY scope_key LIMIT ?", (limit,)
+            ).fetchall()
+        return [Scope.from_key(r["scope_key"]) for r in rows]
+
     def delete_scope(self, scope: Scope) -> None:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM chat_messages WHERE scope_key = ?", (scope.key,))
