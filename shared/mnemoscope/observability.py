@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
+# Outside Lambda (`mnemoscope serve`, tests) there is no CloudWatch to read a cold-start metric.
+IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 logger = Logger(service="mnemoscope")
 metrics = Metrics(namespace="Mnemoscope", service="mnemoscope")
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mnemoscope.observability import logger, metrics, traced
+from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 from mnemoscope.ports.chat_model import time_budget
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
@@ -29,7 +29,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from mnemoscope.observability import logger, metrics, traced
+from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
 
@@ -23,7 +23,7 @@ class ReflectionSchedule(BaseModel):
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule = ReflectionSchedule.model_validate(event or {})
     s = services()
