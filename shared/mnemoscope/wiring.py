@@ -19,6 +19,7 @@ from mnemoscope.services.jobs import JobRunner
 from mnemoscope.services.memories import MemoryAdminService
 from mnemoscope.services.reflection import ReflectionService
 from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
+from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 from mnemoscope.settings import Settings
 
 
@@ -89,6 +90,7 @@ def assemble(
         clock,
         RetrievalPolicy(recent_turns=settings.recent_turns),
         reranker=reranker,
+        time_extractor=ChatModelTimeExtractor(chat_model) if chat_model is not None else None,
     )
     return Services(
         settings=settings,

@@ -45,6 +45,7 @@ from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.timeparse import chinese, english
 from mnemoscope.timeparse.engine import choose, scan
 from mnemoscope.timeparse.lang import detect_language, normalize_language
+from mnemoscope.timeparse.vague import has_vague_time
 
 __all__ = ["detect_language", "has_time_reference", "resolve_time"]
 
@@ -61,5 +62,6 @@ def resolve_time(text: str, now: datetime, *, lang: str | None = None) -> TimeRa
 
 
 def has_time_reference(text: str, lang: str | None = None) -> bool:
-    """True when `text` contains a time expression that `resolve_time` can resolve."""
-    return resolve_time(text, _REFERENCE_NOW, lang=lang) is not None
+    """True when `text` refers to a time: an expression `resolve_time` resolves, or a vague time word
+    ("recently", "back then", 最近, 以前) that only a model could turn into a range."""
+    return resolve_time(text, _REFERENCE_NOW, lang=lang) is not None or has_vague_time(text)

@@ -169,6 +169,10 @@ def test_llm_time_fallback_only_for_unresolved_time_words(world: World) -> None:
     service.search(scope(), SearchQuery(query="what does Alice like to eat"))
     service.search(scope(), SearchQuery(query="what did Alice do yesterday"))
     assert extractor.calls == []
+    # a vague time word the parser cannot resolve: the fallback is asked, and its range is used
+    result = service.search(scope(), SearchQuery(query="what did Alice do recently"))
+    assert extractor.calls == ["what did Alice do recently"]
+    assert result.time_range is not None
 
 
 def test_unknown_timezone_is_an_invalid_request() -> None:
