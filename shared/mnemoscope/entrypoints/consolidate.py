@@ -19,8 +19,14 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
     job = ScopeJob.model_validate_json(record.body)
     logger.append_keys(scope=job.scope.key, job=job.kind)
     # Model calls plan their retries within what is left of this invocation.
-    with time_budget(lambda: lambda_context.get_remaining_time_in_millis() / 1000):
-        outcome = services().jobs.run(job)
+    try:
+        with time_budget(lambda: lambda_context.get_remaining_time_in_millis() / 1000):
+            outcome = services().jobs.run(job)
+    except Exception as error:
+        # The batch processor only reports the record as failed; say why (type and message, no user text).
+        metrics.add_metric(name="JobsFailed", unit="Count", value=1)
+        logger.warning("job failed", extra={"error": type(error).__name__, "reason": str(error)[:300]})
+        raise
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
     counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
     logger.info("job finished", extra={"status": outcome.status, **counts})
