@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 from mnemoscope.ports.chat_model import time_budget
 from mnemoscope.ports.job_queue import ScopeJob
@@ -23,9 +24,11 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
         with time_budget(lambda: lambda_context.get_remaining_time_in_millis() / 1000):
             outcome = services().jobs.run(job)
     except Exception as error:
-        # The batch processor only reports the record as failed; say why (type and message, no user text).
+        # The batch processor only reports the record as failed; say why. Only dependency errors carry their
+        # message: validation messages can quote model output, i.e. user data.
+        reason = str(error)[:300] if isinstance(error, DependencyUnavailable) else None
         metrics.add_metric(name="JobsFailed", unit="Count", value=1)
-        logger.warning("job failed", extra={"error": type(error).__name__, "reason": str(error)[:300]})
+        logger.warning("job failed", extra={"error": type(error).__name__, "reason": reason})
         raise
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
     counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
