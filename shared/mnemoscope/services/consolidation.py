@@ -12,8 +12,6 @@ configured and a new job for the scope arrives."""
 import logging
 from datetime import UTC, tzinfo
 
-from pydantic import BaseModel, ConfigDict
-
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
@@ -23,6 +21,7 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.prompts.extraction import PromptTurn
 from mnemoscope.prompts.language import Language, detect_language
+from mnemoscope.services.jobs import JobReport
 from mnemoscope.workers.apply import ChangePlan, memory_id_for, plan_changes
 from mnemoscope.workers.extract import CandidateFact, extract_facts, prepare_turns, user_turn_ids
 from mnemoscope.workers.reconcile import Verdict, build_questions, decide, find_neighbours
@@ -30,24 +29,16 @@ from mnemoscope.workers.reconcile import Verdict, build_questions, decide, find_
 logger = logging.getLogger(__name__)
 
 
-class ConsolidationReport(BaseModel):
-    """What one job did (counts only: safe to log and to turn into metrics)."""
+class ConsolidationReport(JobReport):
+    """What one consolidation job did."""
 
-    model_config = ConfigDict(frozen=True)
-
-    scope_key: str
     turns_read: int = 0
     user_turns: int = 0
     facts_extracted: int = 0
     stored: int = 0
     repeats: int = 0
     superseded: int = 0
-    model_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    skipped_reason: str | None = None
     watermark: int = 0
-    has_more: bool = False
 
 
 class ConsolidationService:

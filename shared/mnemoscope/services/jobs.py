@@ -2,13 +2,26 @@
 
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.job_queue import JobQueue, ScopeJob
+
+
+class JobReport(BaseModel):
+    """What every job reports (counts only: safe to log and to turn into metrics)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scope_key: str
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    skipped_reason: str | None = None
+    has_more: bool = False
 
 
 class ScopeWorker(Protocol):

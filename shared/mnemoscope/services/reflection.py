@@ -16,8 +16,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from pydantic import BaseModel, ConfigDict
-
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
@@ -27,6 +25,7 @@ from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import IndexEntry, MemoryIndex
 from mnemoscope.prompts.language import detect_language
+from mnemoscope.services.jobs import JobReport
 from mnemoscope.workers.reconsolidate import UNCHECKED, decide_pairs, find_pairs, plan_reconsolidation
 from mnemoscope.workers.reflect_insights import SelectionPolicy, insight_entries, select_tasks, update_values
 from mnemoscope.workers.reflect_subjects import INSIGHTS, UNREFLECTED, NewSubject, discover_subjects, oldest_first
@@ -36,12 +35,9 @@ MAX_INSIGHTS_SHOWN = 500
 NAME_LOOKBACK_TURNS = 20
 
 
-class ReflectionReport(BaseModel):
-    """What one run did (counts only: safe to log and to turn into metrics)."""
+class ReflectionReport(JobReport):
+    """What one reflection run did."""
 
-    model_config = ConfigDict(frozen=True)
-
-    scope_key: str
     observations_considered: int = 0
     subjects_proposed: int = 0
     subjects_added: int = 0
@@ -50,11 +46,6 @@ class ReflectionReport(BaseModel):
     reconsolidated: int = 0
     superseded: int = 0
     merged: int = 0
-    model_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    skipped_reason: str | None = None
-    has_more: bool = False
 
 
 @dataclass
