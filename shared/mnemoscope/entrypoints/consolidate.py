@@ -32,6 +32,13 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
         raise
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
     counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
+    # Model cost per job kind: calls and tokens as CloudWatch metrics.
+    for name, metric in (
+        ("model_calls", "ModelCalls"),
+        ("prompt_tokens", "PromptTokens"),
+        ("completion_tokens", "CompletionTokens"),
+    ):
+        metrics.add_metric(name=f"{job.kind.title()}{metric}", unit="Count", value=counts.get(name, 0))
     logger.info("job finished", extra={"status": outcome.status, **counts})
     return outcome.model_dump()
 
