@@ -67,8 +67,11 @@ test: install lint opensearch
 
 check: test
 
-bench: install ## benchmarks (by hand; results go to docs/benchmarks.md)
+bench: install ## the embedded-default benchmarks (by hand; results go to docs/benchmarks.md; bench/README.md has the rest)
 	$(BIN)/python bench/api_bench.py
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.retrieval_latency --sizes 1000,10000 --queries 200
+	$(BIN)/python bench/consolidation_bench.py --embedder e5
+	$(BIN)/python bench/cold_start.py
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .coverage
