@@ -3,7 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv lives inside the project (.tools/uv), so nothing depends on what a machine has on PATH or in ~/.local/bin.
+# Exported: the scripts under infra/ call "$$UV".
+UV := $(CURDIR)/.tools/uv/bin/uv
+export UV
 SRC := shared functions
 OPENSEARCH_PORT ?= 9200
 
@@ -11,7 +14,7 @@ OPENSEARCH_PORT ?= 9200
         test-opensearch bench check clean
 
 $(UV):
-	$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
 
 $(BIN)/mnemoscope: pyproject.toml | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)

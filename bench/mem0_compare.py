@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 MEM0_VENV = Path(os.environ.get("MEM0_VENV", "/tmp/mem0-venv"))
+# make exports UV (the project-local copy); by hand, a uv on PATH.
+UV = os.environ.get("UV", "uv")
 TOP_K = 20
 
 
@@ -155,13 +157,13 @@ def worker(directory: Path, store: str, warmup: int) -> None:
 def ensure_venv() -> dict[str, str]:
     python = MEM0_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run(["uv", "venv", "--python", "3.11", str(MEM0_VENV)], check=True)
+        subprocess.run([UV, "venv", "--python", "3.11", str(MEM0_VENV)], check=True)
     probe = subprocess.run([str(python), "-c", "import mem0, qdrant_client"], capture_output=True, check=False)
     if probe.returncode != 0:
         env = {**os.environ, "VIRTUAL_ENV": str(MEM0_VENV)}
-        subprocess.run(["uv", "pip", "install", "mem0ai", "faiss-cpu"], check=True, env=env)
+        subprocess.run([UV, "pip", "install", "mem0ai", "faiss-cpu"], check=True, env=env)
     listing = subprocess.run(
-        ["uv", "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
+        [UV, "pip", "list", "--python", str(python)], capture_output=True, text=True, check=True
     ).stdout
     wanted = {"mem0ai", "qdrant-client", "faiss-cpu", "numpy", "openai", "fastembed", "spacy"}
     versions = {}

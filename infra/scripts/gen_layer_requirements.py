@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import shutil
 import subprocess
 import sys
@@ -32,9 +33,10 @@ HEADER = (
 
 def compile_pins(output: Path, *, upgrade: bool) -> str:
     """Run `uv pip compile` into `output` (its current pins are the preferences) and return the pin lines."""
-    uv = shutil.which("uv")
+    # The Makefile exports UV (its project-local copy); run by hand, a uv on PATH will do.
+    uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
-        raise SystemExit("uv not found on PATH (pip install uv, or see docs/aws.md)")
+        raise SystemExit("uv not found: run through make (make layer-reqs), or set UV")
     command = [
         uv, "pip", "compile", str(PYPROJECT),
         "--python-version", "3.12",

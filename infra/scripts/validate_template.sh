@@ -10,11 +10,14 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="${MNEMOSCOPE_SAM_VENV:-$REPO/.tools/sam}"
 cd "$REPO"
+# The Makefile exports UV (its project-local copy); run by hand, a uv on PATH will do.
+UV="${UV:-$(command -v uv || true)}"
+[[ -n "$UV" ]] || { echo "uv not found: run through make (make validate), or set UV" >&2; exit 2; }
 
 if [[ ! -x "$TOOLS/bin/sam" ]]; then
   echo "== creating the SAM tool venv at $TOOLS"
-  uv venv --quiet --python 3.11 "$TOOLS"
-  uv pip install --quiet --python "$TOOLS/bin/python" aws-sam-cli cfn-lint
+  "$UV" venv --quiet --python 3.11 "$TOOLS"
+  "$UV" pip install --quiet --python "$TOOLS/bin/python" aws-sam-cli cfn-lint
 fi
 
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:9
