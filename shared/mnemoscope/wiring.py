@@ -4,7 +4,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from mnemoscope.domain.errors import InvalidMemoryRequest
+from pydantic import ValidationError
+
+from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.clock import Clock, SystemClock
@@ -129,8 +131,20 @@ def services() -> Services:
 
 @functools.cache
 def _build_from_environment() -> Services:
-    settings = Settings()
-    return build(settings)
+    return build(settings_from_environment())
+
+
+def settings_from_environment() -> Settings:
+    """Settings from MNEMOSCOPE_* variables.
+
+    Raises:
+        ConfigurationError: a variable is invalid (the message names the variables, never their values).
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        names = ", ".join(f"MNEMOSCOPE_{str(e['loc'][0]).upper()}" for e in error.errors() if e.get("loc"))
+        raise ConfigurationError(f"invalid settings: {names or 'unknown'}") from None
 
 
 def build(settings: Settings) -> Services:
@@ -242,7 +256,7 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
     if not settings.chat_table or not settings.jobs_queue_url:
-        raise InvalidMemoryRequest("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
+        raise ConfigurationError("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
     embedder = build_embedder(settings)
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),

@@ -11,7 +11,7 @@ from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
 from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
 from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
-from mnemoscope.domain.errors import InvalidMemoryRequest
+from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, _aws_infrastructure, assemble, override_services
 from tests.fakes.hash_embedder import HashEmbedder
@@ -49,7 +49,7 @@ def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
 
 
 def test_aws_backend_without_table_is_refused() -> None:
-    with pytest.raises(InvalidMemoryRequest, match="MNEMOSCOPE_CHAT_TABLE"):
+    with pytest.raises(ConfigurationError, match="MNEMOSCOPE_CHAT_TABLE"):
         _aws_infrastructure(_settings(chat_table=None))
 
 

@@ -9,7 +9,7 @@ import pytest
 from mnemoscope.adapters.aws import opensearch_queries as q
 from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
 from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex, status_error
-from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest
+from mnemoscope.domain.errors import ConfigurationError, DependencyUnavailable, InvalidMemoryRequest
 from mnemoscope.ports.memory_index import ANY, VALID, MemoryFilter
 from mnemoscope.settings import Settings
 from tests.contracts.builders import memory, scope
@@ -177,5 +177,5 @@ def test_client_from_settings_signs_for_serverless() -> None:
 
 def test_client_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MNEMOSCOPE_OPENSEARCH_ENDPOINT", raising=False)
-    with pytest.raises(InvalidMemoryRequest):
+    with pytest.raises(ConfigurationError):
         build_opensearch_client(Settings())

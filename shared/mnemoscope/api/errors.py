@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from mnemoscope.api.tenancy import Unauthenticated
 from mnemoscope.domain.errors import (
+    ConfigurationError,
     DependencyUnavailable,
     InvalidMemoryRequest,
     LlmOutputInvalid,
@@ -89,6 +90,12 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
 
 
 def _register_server_errors(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(ConfigurationError)
+    def _misconfigured(error: ConfigurationError) -> Response[Any]:
+        # The operator's fault: the reason goes to the log, the caller learns only that it is not theirs.
+        logger.error("service misconfigured", reason=str(error))
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
     @app.exception_handler(ModelNotConfigured)
     def _no_model(error: ModelNotConfigured) -> Response[Any]:
         return error_response(HTTPStatus.CONFLICT, "model_not_configured", str(error) or "no chat model is configured")

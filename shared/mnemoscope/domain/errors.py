@@ -9,6 +9,11 @@ class MemoryNotFound(MemoryServiceError):
     """The memory does not exist in the caller's scope (another scope's id is also 'not found')."""
 
 
+class ConfigurationError(MemoryServiceError):
+    """The deployment is misconfigured (settings, missing table or endpoint): the operator's fault, not the caller's.
+    Handlers answer 500 with a generic body and log the reason."""
+
+
 class InvalidMemoryRequest(MemoryServiceError):
     """A request is well-formed JSON but asks for something impossible."""
 

@@ -7,7 +7,7 @@ from typing import Literal
 import boto3
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
-from mnemoscope.domain.errors import InvalidMemoryRequest
+from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.settings import Settings
 
 Auth = Literal["none", "sigv4-es", "sigv4-aoss"]
@@ -17,10 +17,10 @@ def build_opensearch_client(settings: Settings, session: boto3.Session | None = 
     """The client for MNEMOSCOPE_OPENSEARCH_* settings; no request is made here.
 
     Raises:
-        InvalidMemoryRequest: the endpoint is missing, or SigV4 has no credentials or region.
+        ConfigurationError: the endpoint is missing, or SigV4 has no credentials or region.
     """
     if not settings.opensearch_endpoint:
-        raise InvalidMemoryRequest("MNEMOSCOPE_OPENSEARCH_ENDPOINT is not set", field="opensearch_endpoint")
+        raise ConfigurationError("MNEMOSCOPE_OPENSEARCH_ENDPOINT is not set")
     return opensearch_client(
         settings.opensearch_endpoint,
         auth=settings.opensearch_auth,
@@ -66,7 +66,5 @@ def _sigv4(auth: Auth, region: str | None, session: boto3.Session | None) -> Url
     credentials = session.get_credentials()
     region = region or session.region_name
     if credentials is None or not region:
-        raise InvalidMemoryRequest(
-            "SigV4 needs AWS credentials and a region (MNEMOSCOPE_AWS_REGION)", field="aws_region"
-        )
+        raise ConfigurationError("SigV4 needs AWS credentials and a region (MNEMOSCOPE_AWS_REGION)")
     return Urllib3AWSV4SignerAuth(credentials, region, "aoss" if auth == "sigv4-aoss" else "es")
