@@ -1,6 +1,5 @@
 """JobQueue port: per-scope jobs (consolidate, reflect), serialised per scope."""
 
-from datetime import datetime
 from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -30,7 +29,3 @@ class JobQueue(Protocol):
     def enqueue(self, job: ScopeJob) -> None:
         """Queue a job; duplicates of a pending job may be dropped. Raises DependencyUnavailable."""
         ...
-
-
-def job_now(kind: JobKind, scope: Scope, now: datetime) -> ScopeJob:
-    return ScopeJob(kind=kind, scope=scope, requested_at=now)

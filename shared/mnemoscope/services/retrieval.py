@@ -41,7 +41,6 @@ class SearchResult:
     recent: list[LoggedMessage]
     now: datetime
     time_range: TimeRange | None = None
-    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
