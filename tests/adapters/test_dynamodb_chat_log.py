@@ -17,8 +17,9 @@ from mnemoscope.adapters.aws.dynamodb_chat_log import (
     chat_table_definition,
 )
 from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.ports.chat_log import FailureStreak
 from tests.contracts.builders import T0, message, scope
-from tests.contracts.chat_log_contract import ChatLogContract
+from tests.contracts.chat_log_contract import ChatLogContract, quarantine_record
 
 TABLE = "mnemoscope-chat-test"
 
@@ -106,7 +107,8 @@ def test_pending_and_recent_follow_pages(dynamodb: Any) -> None:
     # Then
     assert [p.message.id for p in pending] == [f"m{i}" for i in range(3, 10)]
     assert [p.message.id for p in recent] == [f"m{i}" for i in range(3, 11)]
-    assert proxy.calls.count("query") == 6  # 3 + 3 + 1, then 3 + 3 + 2
+    # one (empty) page of released quarantined turns, pages of 3 + 3 + 1, then 3 + 3 + 2
+    assert proxy.calls.count("query") == 7
 
 
 def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any) -> None:
@@ -118,6 +120,38 @@ def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any)
     without_ttl = [i for i in items if "bob" in i["pk"]["S"] and TTL_ATTRIBUTE in i]
     assert with_ttl == {"MID#m1": expected, "MSG#000000000001": expected, "STATE": None}
     assert without_ttl == []
+
+
+def test_a_quarantine_item_holds_the_reason_but_no_user_text_and_expires_with_its_turn(dynamodb: Any) -> None:
+    # Given a turn quarantined in a log with a TTL
+    log = make_log(dynamodb, ttl_days=30, clock=FixedClock())
+    log.append(scope(), [message(1, content="secret words")])
+    log.save_failure(
+        scope(), FailureStreak(head_seq=1, window=1, attempts=2, suspect_end=1, error="LlmOutputInvalid", reason="r")
+    )
+    assert (
+        "failure"
+        in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "SCOPE#t1/default/alice"}, "sk": {"S": "STATE"}})["Item"]
+    )
+    log.quarantine(scope(), [1], quarantine_record(attempts=2))
+    # Then one QUAR item, keyed by seq, with the reason, the id and the turn's TTL
+    items = {i["sk"]["S"]: i for i in dynamodb.scan(TableName=TABLE)["Items"]}
+    quarantined = items["QUAR#000000000001"]
+    assert set(quarantined) == {
+        "pk",
+        "sk",
+        "seq",
+        "id",
+        "error",
+        "reason",
+        "attempts",
+        "quarantined_at",
+        "retrying",
+        TTL_ATTRIBUTE,
+    }
+    assert "secret" not in str(quarantined)
+    assert quarantined[TTL_ATTRIBUTE] == items["MSG#000000000001"][TTL_ATTRIBUTE]
+    assert "failure" not in items["STATE"]  # quarantining ends the streak
 
 
 def test_append_retried_after_a_failure_half_way_stores_each_turn_once(dynamodb: Any) -> None:
