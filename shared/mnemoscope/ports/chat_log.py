@@ -23,15 +23,18 @@ MAX_REASON_CHARS = 300
 
 
 class FailureStreak(BaseModel):
-    """Consolidation failures that retrying cannot fix (invalid model output, the model refusing the input), counted
-    per pending head and batch size; the poison policy (services/poison.py) reads and rewrites it."""
+    """Consolidation failures that retrying cannot fix (invalid model output, the model refusing the input): the
+    batch that failed (first seq, size), how often in a row, every failure of the streak, the last seq of the range
+    known to hold the poison, and whether it is being halved. The poison policy (services/poison.py) owns it."""
 
     model_config = ConfigDict(frozen=True)
 
     head_seq: int = Field(ge=1)
     window: int = Field(ge=1)
     attempts: int = Field(ge=0)
+    failures: int = Field(default=0, ge=0)
     suspect_end: int = Field(ge=1)
+    bisecting: bool = False
     error: str = Field(max_length=80)
     reason: str = Field(max_length=MAX_REASON_CHARS)
 
