@@ -10,6 +10,7 @@ from functions.consolidate.handler import lambda_handler as consolidate_handler
 from mnemoscope.adapters.local.in_process_queue import sqs_event
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.scope import Scope
+from mnemoscope.entrypoints import consolidate as consolidate_entrypoint
 from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.ports.chat_model import ChatMessage
 from mnemoscope.ports.memory_index import ANY
@@ -81,8 +82,16 @@ def turns_of(user_id: str, agent_id: str = "default", **query: str) -> list[dict
 
 
 def test_a_poison_turn_is_quarantined_listed_and_retried_through_the_api(
-    local_services: Services, job_queue: RecordingJobQueue, behaviour: Behaviour, chat_model: ScriptedChatModel
+    local_services: Services,
+    job_queue: RecordingJobQueue,
+    behaviour: Behaviour,
+    chat_model: ScriptedChatModel,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    emitted: list[tuple[str, float]] = []
+    monkeypatch.setattr(
+        consolidate_entrypoint.metrics, "add_metric", lambda name, unit, value: emitted.append((name, value))
+    )
     # Given a poison turn A and good turns B, C posted through the API
     turns = [("A", f"{POISON} please"), ("B", "I own a red bicycle."), ("C", "I own a green kayak.")]
     body = {"user_id": "alice", "messages": [{"id": i, "role": "user", "content": c} for i, c in turns]}
@@ -104,6 +113,8 @@ def test_a_poison_turn_is_quarantined_listed_and_retried_through_the_api(
     assert 1 <= record["attempts"] <= PoisonPolicy().max_failed_jobs(3)
     sources = {s for m in local_services.memory_index.list(ALICE, ANY, limit=50).items for s in m.source_message_ids}
     assert sources == {"B", "C"}
+    assert ("TurnsQuarantined", 1) in emitted
+    assert sum(1 for name, _ in emitted if name == "JobsRetry") == record["attempts"]  # each counted failure
     # and the model saw the poison no more often than the bound allows (2 requests per failed job)
     assert behaviour.seen[POISON] <= 2 * PoisonPolicy().max_failed_jobs(3)
 

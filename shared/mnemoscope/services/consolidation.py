@@ -148,7 +148,8 @@ class ConsolidationService:
                 "failed": step.streak.error,
                 "failed_attempts": step.streak.failures,
                 "quarantined": int(step.quarantine),
-                "has_more": True,
+                # a retry of the narrowed batch, or the turns after the quarantined one
+                "has_more": not step.quarantine or bool(base["has_more"]),
                 "skipped_reason": "quarantined" if step.quarantine else "failed_will_retry",
             }
         )
