@@ -16,10 +16,15 @@ from mnemoscope.adapters.aws.dynamodb_chat_log import (
     DynamoDbChatLog,
     chat_table_definition,
 )
+from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.ports.chat_log import FailureStreak
+from mnemoscope.services.consolidation import ConsolidationService
 from tests.contracts.builders import T0, message, scope
 from tests.contracts.chat_log_contract import ChatLogContract, quarantine_record
+from tests.unit.consolidation.conftest import DIM, TokenHashEmbedder
+from tests.unit.consolidation.test_poison_turns import POISON, answers
 
 TABLE = "mnemoscope-chat-test"
 
@@ -325,3 +330,35 @@ def test_a_request_error_is_not_disguised_as_unavailable(dynamodb: Any) -> None:
     log._table = "no-such-table"
     with pytest.raises(ClientError, match="ResourceNotFound"):
         log.state(scope())
+
+
+def test_a_poison_turn_is_quarantined_and_retried_on_dynamodb(dynamodb: Any, tmp_path: Any) -> None:
+    # Given consolidation over the DynamoDB log: a poison turn A, then good turns B and C
+    log = make_log(dynamodb, page_size=2, clock=FixedClock())
+    index = SqliteMemoryIndex(SqliteDatabase(tmp_path / "index.db"), DIM)
+    s = scope()
+    log.append(s, [message(1, content=f"{POISON} A"), message(2, content="I own a kayak."), message(3, content="Hi")])
+
+    def drain(service: ConsolidationService) -> int:
+        jobs = 1
+        while service.run(s).has_more:
+            jobs += 1
+            assert jobs < 20
+        return jobs
+
+    # When jobs run until the scope settles
+    drain(ConsolidationService(log, index, TokenHashEmbedder(), answers(), FixedClock(), min_similarity=0.5))
+
+    # Then m1 is quarantined and the later turns are consolidated
+    assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated", "consolidated", "quarantined"]
+    assert log.pending(s) == [] and log.state(s).failure is None
+
+    # When it is retried with a model that can read it
+    assert log.release_quarantine(s) == ["m1"]
+    fixed = answers(poison_reply=None)
+    assert drain(ConsolidationService(log, index, TokenHashEmbedder(), fixed, FixedClock(), min_similarity=0.5)) == 1
+
+    # Then it is consolidated, its observation counted, the watermark untouched
+    assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated"] * 3
+    assert log.state(s).watermark == 3
+    assert log.state(s).unreflected_observations == 3
