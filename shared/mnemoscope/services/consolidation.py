@@ -81,12 +81,14 @@ class ConsolidationService:
         self._poison = poison or PoisonPolicy()
 
     def run(self, scope: Scope) -> ConsolidationReport:
-        """Consolidate the scope's turns after the watermark (at most `max_turns_per_job`).
+        """Consolidate the scope's pending turns (at most `max_turns_per_job`; fewer while a poison is searched).
+
+        An answer that never validates (LlmOutputInvalid) or a refused input (ModelInputRejected) is not raised: it
+        is counted, and the report says `failed` (and `quarantined` once the turn at fault is set aside).
 
         Raises:
             ModelNotConfigured: there are user turns to mine and no chat model (nothing is consumed).
-            LlmOutputInvalid: the model's answer did not validate after one repair (watermark unchanged).
-            DependencyUnavailable: model, embedder, index or log failed (watermark unchanged).
+            DependencyUnavailable: model, embedder, index or log failed (watermark unchanged, nothing counted).
         """
         pending = self._log.pending(scope, limit=self._max_turns)
         if not pending:
