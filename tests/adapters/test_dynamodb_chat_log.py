@@ -16,9 +16,15 @@ from mnemoscope.adapters.aws.dynamodb_chat_log import (
     DynamoDbChatLog,
     chat_table_definition,
 )
+from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.ports.chat_log import FailureStreak
+from mnemoscope.services.consolidation import ConsolidationService
 from tests.contracts.builders import T0, message, scope
-from tests.contracts.chat_log_contract import ChatLogContract
+from tests.contracts.chat_log_contract import ChatLogContract, quarantine_record
+from tests.unit.consolidation.conftest import DIM, TokenHashEmbedder
+from tests.unit.consolidation.test_poison_turns import POISON, answers
 
 TABLE = "mnemoscope-chat-test"
 
@@ -106,7 +112,8 @@ def test_pending_and_recent_follow_pages(dynamodb: Any) -> None:
     # Then
     assert [p.message.id for p in pending] == [f"m{i}" for i in range(3, 10)]
     assert [p.message.id for p in recent] == [f"m{i}" for i in range(3, 11)]
-    assert proxy.calls.count("query") == 6  # 3 + 3 + 1, then 3 + 3 + 2
+    # one (empty) page of released quarantined turns, pages of 3 + 3 + 1, then 3 + 3 + 2
+    assert proxy.calls.count("query") == 7
 
 
 def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any) -> None:
@@ -118,6 +125,38 @@ def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any)
     without_ttl = [i for i in items if "bob" in i["pk"]["S"] and TTL_ATTRIBUTE in i]
     assert with_ttl == {"MID#m1": expected, "MSG#000000000001": expected, "STATE": None}
     assert without_ttl == []
+
+
+def test_a_quarantine_item_holds_the_reason_but_no_user_text_and_expires_with_its_turn(dynamodb: Any) -> None:
+    # Given a turn quarantined in a log with a TTL
+    log = make_log(dynamodb, ttl_days=30, clock=FixedClock())
+    log.append(scope(), [message(1, content="secret words")])
+    log.save_failure(
+        scope(), FailureStreak(head_seq=1, window=1, attempts=2, suspect_end=1, error="LlmOutputInvalid", reason="r")
+    )
+    assert (
+        "failure"
+        in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "SCOPE#t1/default/alice"}, "sk": {"S": "STATE"}})["Item"]
+    )
+    log.quarantine(scope(), [1], quarantine_record(attempts=2))
+    # Then one QUAR item, keyed by seq, with the reason, the id and the turn's TTL
+    items = {i["sk"]["S"]: i for i in dynamodb.scan(TableName=TABLE)["Items"]}
+    quarantined = items["QUAR#000000000001"]
+    assert set(quarantined) == {
+        "pk",
+        "sk",
+        "seq",
+        "id",
+        "error",
+        "reason",
+        "attempts",
+        "quarantined_at",
+        "retrying",
+        TTL_ATTRIBUTE,
+    }
+    assert "secret" not in str(quarantined)
+    assert quarantined[TTL_ATTRIBUTE] == items["MSG#000000000001"][TTL_ATTRIBUTE]
+    assert "failure" not in items["STATE"]  # quarantining ends the streak
 
 
 def test_append_retried_after_a_failure_half_way_stores_each_turn_once(dynamodb: Any) -> None:
@@ -291,3 +330,35 @@ def test_a_request_error_is_not_disguised_as_unavailable(dynamodb: Any) -> None:
     log._table = "no-such-table"
     with pytest.raises(ClientError, match="ResourceNotFound"):
         log.state(scope())
+
+
+def test_a_poison_turn_is_quarantined_and_retried_on_dynamodb(dynamodb: Any, tmp_path: Any) -> None:
+    # Given consolidation over the DynamoDB log: a poison turn A, then good turns B and C
+    log = make_log(dynamodb, page_size=2, clock=FixedClock())
+    index = SqliteMemoryIndex(SqliteDatabase(tmp_path / "index.db"), DIM)
+    s = scope()
+    log.append(s, [message(1, content=f"{POISON} A"), message(2, content="I own a kayak."), message(3, content="Hi")])
+
+    def drain(service: ConsolidationService) -> int:
+        jobs = 1
+        while service.run(s).has_more:
+            jobs += 1
+            assert jobs < 20
+        return jobs
+
+    # When jobs run until the scope settles
+    drain(ConsolidationService(log, index, TokenHashEmbedder(), answers(), FixedClock(), min_similarity=0.5))
+
+    # Then m1 is quarantined and the later turns are consolidated
+    assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated", "consolidated", "quarantined"]
+    assert log.pending(s) == [] and log.state(s).failure is None
+
+    # When it is retried with a model that can read it
+    assert log.release_quarantine(s) == ["m1"]
+    fixed = answers(poison_reply=None)
+    assert drain(ConsolidationService(log, index, TokenHashEmbedder(), fixed, FixedClock(), min_similarity=0.5)) == 1
+
+    # Then it is consolidated, its observation counted, the watermark untouched
+    assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated"] * 3
+    assert log.state(s).watermark == 3
+    assert log.state(s).unreflected_observations == 3

@@ -85,3 +85,46 @@ def test_consolidate_and_reflect_of_one_scope_never_overlap() -> None:
     assert queue.wait_idle(10)
     queue.stop()
     assert peak[0] == 1
+
+
+def test_a_job_awaiting_its_retry_holds_back_later_jobs_of_its_scope_only() -> None:
+    # Given alice's consolidate job fails once, and alice's reflect job and bob's job are queued behind it
+    order: list[str] = []
+
+    def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+        body = ScopeJob.model_validate_json(event["Records"][0]["body"])
+        name = f"{body.scope.user_id}:{body.kind}"
+        order.append(name)
+        failed = name == "alice:consolidate" and order.count(name) == 1
+        return {"batchItemFailures": [{"itemIdentifier": "x"}] if failed else []}
+
+    queue = InProcessJobQueue(dispatch, max_attempts=3, retry_delay_seconds=0.05)
+    queue.enqueue(job("alice", "consolidate"))
+    queue.enqueue(job("alice", "reflect"))
+    queue.enqueue(job("bob", "consolidate"))
+    queue.enqueue(job("alice", "reflect"))  # a duplicate of the held job: dropped
+
+    # When
+    queue.start()
+    assert queue.wait_idle(10)
+    queue.stop()
+
+    # Then bob went on, and alice's reflect ran only after her retried consolidate, as in SQS FIFO
+    assert order == ["alice:consolidate", "bob:consolidate", "alice:consolidate", "alice:reflect"]
+
+
+def test_a_job_given_up_releases_the_jobs_held_behind_it() -> None:
+    order: list[str] = []
+
+    def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+        body = ScopeJob.model_validate_json(event["Records"][0]["body"])
+        order.append(body.kind)
+        return {"batchItemFailures": [{"itemIdentifier": "x"}] if body.kind == "consolidate" else []}
+
+    queue = InProcessJobQueue(dispatch, max_attempts=2, retry_delay_seconds=0.01)
+    queue.enqueue(job("alice", "consolidate"))
+    queue.enqueue(job("alice", "reflect"))
+    queue.start()
+    assert queue.wait_idle(10)
+    queue.stop()
+    assert order == ["consolidate", "consolidate", "reflect"]

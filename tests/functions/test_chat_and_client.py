@@ -3,6 +3,8 @@
 import pytest
 
 from mnemoscope.client import BadRequest, Conflict, ConnectionFailed, MemoryClient, NotFound, Unauthorized
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import QuarantineRecord
 from mnemoscope.prompts import RECALLED_MEMORY_MARKER
 from mnemoscope.wiring import Services
 from tests.fakes.handler_transport import HandlerTransport
@@ -85,3 +87,26 @@ def test_client_round_trip(client: MemoryClient) -> None:
     client.forget_user("carol")
     assert client.list_memories("carol").memories == []
     assert client.health().status == "ok"
+
+
+def test_client_reads_turns_back_and_retries_quarantined_ones(client: MemoryClient, local_services: Services) -> None:
+    # Given three turns through the client, the second quarantined by consolidation
+    ids = client.add_messages("dave", [{"role": "user", "content": f"turn {i}", "id": f"d{i}"} for i in range(3)])
+    dave = Scope(tenant_id="local", user_id="dave")
+    when = local_services.clock.now()
+    local_services.chat_log.advance_watermark(dave, 1)
+    record = QuarantineRecord(error="ModelInputRejected", reason="HTTP 400 x", attempts=2, quarantined_at=when)
+    local_services.chat_log.quarantine(dave, [2], record)
+
+    # When / Then: pages newest first with states
+    first = client.list_messages("dave", limit=2)
+    assert [(t.id, t.state) for t in first.messages] == [("d2", "pending"), ("d1", "quarantined")]
+    assert first.messages[1].quarantine is not None and first.messages[1].quarantine.attempts == 2
+    rest = client.list_messages("dave", limit=2, cursor=first.next_cursor)
+    assert [(t.id, t.state) for t in rest.messages] == [("d0", "consolidated")] and rest.next_cursor is None
+    assert [t.id for t in first.messages + rest.messages] == ids[::-1]
+    # and a retry names what it released
+    assert client.retry_quarantined("dave", ["d1"]).message_ids == ["d1"]
+    assert client.retry_quarantined("dave").released == 0
+    with pytest.raises(BadRequest):
+        client.list_messages("dave", cursor="not-a-cursor")

@@ -6,7 +6,10 @@ import pytest
 
 from mnemoscope.cli.chat import ChatSession
 from mnemoscope.client import MemoryClient
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.chat_log import QuarantineRecord
 from mnemoscope.wiring import Services
+from tests.contracts.builders import message
 from tests.fakes.handler_transport import HandlerTransport
 from tests.fakes.recording_queue import RecordingJobQueue
 from tests.fakes.scripted_chat_model import ScriptedChatModel
@@ -80,3 +83,25 @@ def test_help_usage_errors_and_exit(session: ChatSession, out: io.StringIO) -> N
     assert "HTTP 404" in run(session, out, "/delete_memory does-not-exist")
     assert session.handle("/exit") is False
     assert session.handle("   ") is True
+
+
+def test_list_messages_shows_states_and_retry_releases_quarantined_turns(
+    session: ChatSession, out: io.StringIO, local_services: Services, job_queue: RecordingJobQueue
+) -> None:
+    # Given two turns, the first quarantined
+    alice = Scope(tenant_id="local", user_id="alice")
+    local_services.chat_log.append(alice, [message(1, content="a poison turn"), message(2, content="fine")])
+    record = QuarantineRecord(
+        error="LlmOutputInvalid", reason="did not validate", attempts=5, quarantined_at=local_services.clock.now()
+    )
+    local_services.chat_log.quarantine(alice, [1], record)
+
+    # When / Then: the listing shows newest first with the state and the reason
+    listing = run(session, out, "/list_messages limit=5").splitlines()
+    assert "fine" in listing[0] and "(m2, pending)" in listing[0]
+    assert "a poison turn" in listing[1] and "quarantined: LlmOutputInvalid after 5 attempts" in listing[1]
+    # and a retry releases it and queues a job
+    assert "retrying 1: m1" in run(session, out, "/retry_quarantined m1")
+    assert [j.kind for j in job_queue.jobs] == ["consolidate"]
+    assert "(m1, pending)" in run(session, out, "/list_messages")
+    assert "no quarantined turns to retry" in run(session, out, "/retry_quarantined")

@@ -4,7 +4,7 @@ import functools
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from mnemoscope.api import routes, search_routes
+from mnemoscope.api import message_routes, routes, search_routes
 from mnemoscope.api.errors import register_error_handlers
 
 
@@ -13,5 +13,6 @@ def api_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
     app.include_router(routes.router)
     app.include_router(search_routes.router)
+    app.include_router(message_routes.router)
     register_error_handlers(app)
     return app

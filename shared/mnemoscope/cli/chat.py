@@ -23,6 +23,8 @@ HELP = """commands:
   /delete_memory <id>                delete one memory
   /delete_all                        forget everything about you (asks first)
   /consolidate_memory                turn the new chat turns into observations now
+  /list_messages [limit=N]           your chat turns, newest first, with their consolidation state
+  /retry_quarantined [id ...]        consolidate quarantined turns again (all, or these ids)
   /reflect_and_reconsolidate         derive insights and resolve contradictions now
 anything else is a chat message."""
 
@@ -56,6 +58,8 @@ class ChatSession:
             "/delete_all": self.delete_all,
             "/consolidate_memory": lambda _: self._job("consolidate"),
             "/reflect_and_reconsolidate": lambda _: self._job("reflect"),
+            "/list_messages": self.list_messages,
+            "/retry_quarantined": self.retry_quarantined,
         }
 
     def handle(self, line: str) -> bool:
@@ -131,6 +135,31 @@ class ChatSession:
         self.client.forget_user(self.user_id)
         self._print(self.style("forgotten: chat log and all memories", "green"))
 
+    def list_messages(self, argument: str) -> None:
+        limit = _int_option(argument, "limit", default=20, low=1, high=200)
+        page = waiting(self.out, self.animate, lambda: self.client.list_messages(self.user_id, limit=limit), "loading")
+        if not page.messages:
+            self._print("no chat turns yet")
+        colors = {"pending": "yellow", "consolidated": "dim", "quarantined": "red"}
+        for turn in page.messages:
+            state: str = turn.state
+            if turn.quarantine is not None and turn.state == "quarantined":
+                q = turn.quarantine
+                state += f": {q.error} after {q.attempts} attempts — {q.reason}"
+            when = turn.created_at.strftime("%Y-%m-%d %H:%M")
+            tag = self.style(f"({turn.id}, {state})", colors[turn.state])
+            self._print(f"[{when}] {turn.role}: {turn.content}  {tag}")
+        if page.next_cursor:
+            self._print(self.style("(older turns not shown)", "dim"))
+
+    def retry_quarantined(self, argument: str) -> None:
+        ids = argument.split() or None
+        accepted = self.client.retry_quarantined(self.user_id, ids)
+        if not accepted.released:
+            self._print("no quarantined turns to retry")
+            return
+        self._print(self.style(f"retrying {accepted.released}: {' '.join(accepted.message_ids)}", "green"))
+
     def _job(self, kind: str) -> None:
         job = self.client.consolidate(self.user_id) if kind == "consolidate" else self.client.reflect(self.user_id)
         self._print(self.style(f"{job.kind} job queued", "green"))
@@ -157,6 +186,14 @@ def _describe(memory: MemoryOut) -> str:
     when = memory.created_at.strftime("%Y-%m-%d %H:%M")
     tail = f" → superseded by {memory.superseded_by}" if memory.superseded_by else ""
     return f"[{when}] {memory.content}  ({memory.type}, {memory.id}){tail}"
+
+
+def _int_option(argument: str, name: str, *, default: int, low: int, high: int) -> int:
+    for token in argument.split():
+        key, _, value = token.partition("=")
+        if key == name and value.isdigit():
+            return min(max(int(value), low), high)
+    return default
 
 
 def _refresh_time(argument: str) -> float | None:

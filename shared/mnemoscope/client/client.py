@@ -17,6 +17,7 @@ from mnemoscope.contracts.api import (
     MemoryResponse,
     SearchResponse,
 )
+from mnemoscope.contracts.messages import RetryAccepted, TurnListResponse
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -57,6 +58,23 @@ class MemoryClient:
         """Append turns ({role, content, id?, name?, created_at?}); returns their ids."""
         body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "messages": messages}
         return AppendMessagesResponse.model_validate(self._request("POST", "/v1/messages", body)).message_ids
+
+    def list_messages(
+        self, user_id: str, *, agent_id: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> TurnListResponse:
+        """The user's chat turns, newest first, each with its consolidation state (pending, consolidated, or
+        quarantined with the reason)."""
+        params = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "limit": limit, "cursor": cursor}
+        return TurnListResponse.model_validate(self._request("GET", "/v1/messages", params=params))
+
+    def retry_quarantined(
+        self, user_id: str, message_ids: list[str] | None = None, agent_id: str | None = None
+    ) -> RetryAccepted:
+        """Put quarantined turns (all, or these) back into consolidation; a consolidation job is queued."""
+        body: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id or self.agent_id}
+        if message_ids is not None:
+            body["message_ids"] = message_ids
+        return RetryAccepted.model_validate(self._request("POST", "/v1/messages/retry", body))
 
     def add_memory(self, user_id: str, content: str, agent_id: str | None = None) -> MemoryOut:
         body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "content": content}

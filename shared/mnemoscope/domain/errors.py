@@ -30,6 +30,13 @@ class DependencyUnavailable(MemoryServiceError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ModelInputRejected(DependencyUnavailable):
+    """The model refused this input itself (content filter, input too long: a 4xx other than auth/rate limits).
+    Retrying the same input fails the same way, so consolidation counts it toward quarantine. A subclass of
+    DependencyUnavailable so every other caller keeps treating it as before. The message carries only the status
+    and the provider's error code, never the input."""
+
+
 class LlmOutputInvalid(MemoryServiceError):
     """The language model's answer did not validate, even after a repair attempt."""
 

@@ -1,8 +1,12 @@
-"""The consolidate function: SQS FIFO batches of scope jobs -> the job runner, with partial batch failures."""
+"""The consolidate function: SQS FIFO batches of scope jobs -> the job runner, with partial batch failures.
+
+FIFO order per scope holds under partial failure: when a record fails, every later record of the same message group
+(scope) in the batch is reported failed too, unprocessed, so SQS redelivers them after it, in order; records of
+other groups go on (`skip_group_on_error`)."""
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,7 +16,7 @@ from mnemoscope.ports.chat_model import time_budget
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
         raise
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
     counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
+    if counts.get("quarantined"):
+        metrics.add_metric(name="TurnsQuarantined", unit="Count", value=counts["quarantined"])
     # Model cost per job kind: calls and tokens as CloudWatch metrics.
     for name, metric in (
         ("model_calls", "ModelCalls"),

@@ -2,7 +2,7 @@
 
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mnemoscope.domain.scope import Scope
 
@@ -18,11 +18,14 @@ class ScopeJob(BaseModel):
     kind: JobKind
     scope: Scope
     requested_at: AwareDatetime
+    follow_up: int = Field(default=0, ge=0, description="0: asked for; n: the n-th job a job queued after itself")
 
     def dedup_key(self, window_seconds: int = 10) -> str:
-        """Jobs of one kind for one scope within a short window are one job (debounce)."""
+        """Jobs of one kind for one scope within a short window are one job (debounce). A follow-up has its own
+        key: it is queued seconds after the job it follows, whose key SQS still remembers."""
         bucket = int(self.requested_at.timestamp()) // window_seconds
-        return f"{self.kind}:{self.scope.key}:{bucket}"
+        key = f"{self.kind}:{self.scope.key}:{bucket}"
+        return f"{key}:{self.follow_up}" if self.follow_up else key
 
 
 class JobQueue(Protocol):

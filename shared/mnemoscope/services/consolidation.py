@@ -5,23 +5,31 @@ similar memories, decide new / repeat / contradicts / refines. All index writes 
 does the scope's watermark move, so a failed job leaves its turns behind the watermark for the retry (SQS), and a
 retried job rewrites the same deterministic memory ids instead of duplicating them.
 
+A batch that fails in a way retrying cannot fix (the model's answer never validates, or the model refuses the
+input) does not fail the job: the failure is counted in the log, the report asks for a follow-up job, and the poison
+policy (services/poison.py) narrows the batch down until the turn at fault is quarantined, so the scope's later turns
+are consolidated. Outages (DependencyUnavailable) still fail the job for SQS to retry.
+
 No chat model configured: `run` raises ModelNotConfigured before touching anything. The handler should treat that
 as "paused": acknowledge the job, leave the turns behind the watermark, and they are consolidated once a model is
 configured and a new job for the scope arrives."""
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, tzinfo
 
 from mnemoscope.domain.errors import ModelNotConfigured
+from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.chat_log import ChatLog
-from mnemoscope.ports.chat_model import ChatModel, TokenUsage
+from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
+from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.prompts.extraction import PromptTurn
 from mnemoscope.prompts.language import Language, detect_language
 from mnemoscope.services.jobs import JobReport
+from mnemoscope.services.poison import DETERMINISTIC_FAILURES, PoisonPolicy
 from mnemoscope.workers.apply import ChangePlan, memory_id_for, plan_changes
 from mnemoscope.workers.extract import CandidateFact, extract_facts, prepare_turns, user_turn_ids
 from mnemoscope.workers.reconcile import Verdict, build_questions, decide, find_neighbours
@@ -39,6 +47,9 @@ class ConsolidationReport(JobReport):
     repeats: int = 0
     superseded: int = 0
     watermark: int = 0
+    failed: str | None = None
+    failed_attempts: int = 0
+    quarantined: int = 0
 
 
 class ConsolidationService:
@@ -56,6 +67,7 @@ class ConsolidationService:
         min_similarity: float = 0.75,
         max_turns_per_job: int = 200,
         timezone: tzinfo = UTC,
+        poison: PoisonPolicy | None = None,
     ) -> None:
         self._log = chat_log
         self._index = memory_index
@@ -66,36 +78,92 @@ class ConsolidationService:
         self._min_similarity = min_similarity
         self._max_turns = max_turns_per_job
         self._tz = timezone
+        self._poison = poison or PoisonPolicy()
 
     def run(self, scope: Scope) -> ConsolidationReport:
-        """Consolidate the scope's turns after the watermark (at most `max_turns_per_job`).
+        """Consolidate the scope's pending turns (at most `max_turns_per_job`; fewer while a poison is searched).
+
+        An answer that never validates (LlmOutputInvalid) or a refused input (ModelInputRejected) is not raised: it
+        is counted, and the report says `failed` (and `quarantined` once the turn at fault is set aside).
 
         Raises:
             ModelNotConfigured: there are user turns to mine and no chat model (nothing is consumed).
-            LlmOutputInvalid: the model's answer did not validate after one repair (watermark unchanged).
-            DependencyUnavailable: model, embedder, index or log failed (watermark unchanged).
+            DependencyUnavailable: model, embedder, index or log failed (watermark unchanged, nothing counted).
         """
         pending = self._log.pending(scope, limit=self._max_turns)
         if not pending:
             return ConsolidationReport(scope_key=scope.key, skipped_reason="no_pending_turns")
-        last_seq = pending[-1].seq
+        streak = self._poison.active(self._log.state(scope).failure, pending[0].seq)
+        batch = pending[: self._poison.window(streak, pending[0].seq, self._max_turns)]
+        last_seq = batch[-1].seq
         base: dict[str, object] = {
             "scope_key": scope.key,
-            "turns_read": len(pending),
-            "has_more": len(pending) >= self._max_turns,
+            "turns_read": len(batch),
+            "has_more": len(batch) < len(pending) or len(pending) >= self._max_turns,
         }
-        turns = prepare_turns(pending, self._tz)
+        turns = prepare_turns(batch, self._tz)
         user_ids = user_turn_ids(turns)
         if not user_ids:
             # Assistant-only or system-only turns hold nothing to remember: consume them without a model call.
-            self._advance(scope, last_seq, 0)
+            self._advance(scope, last_seq, 0, streak)
             return ConsolidationReport.model_validate(base | {"skipped_reason": "no_user_turns", "watermark": last_seq})
         if self._model is None:
             raise ModelNotConfigured("consolidation needs a chat model (MNEMOSCOPE_CHAT_PROVIDER)")
-        return self._consolidate(scope, self._model, turns, last_seq, base | {"user_turns": len(user_ids)})
+        usage_before = self._model.usage
+        try:
+            return self._consolidate(scope, self._model, turns, streak, last_seq, base | {"user_turns": len(user_ids)})
+        except DETERMINISTIC_FAILURES as error:
+            usage = self._model.usage - usage_before
+            spent = {
+                "model_requests": usage.requests,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+            }
+            return self._failed(scope, batch, streak, error, base | spent)
+
+    def _failed(
+        self,
+        scope: Scope,
+        batch: Sequence[LoggedMessage],
+        streak: FailureStreak | None,
+        error: Exception,
+        base: dict[str, object],
+    ) -> ConsolidationReport:
+        """Count the failure, or quarantine the batch's one turn when the policy says so; a follow-up job goes on."""
+        step = self._poison.after_failure(streak, batch, error)
+        fields = {"error": step.streak.error, "reason": step.streak.reason, "failures": step.streak.failures}
+        if step.quarantine:
+            record = QuarantineRecord(
+                error=step.streak.error,
+                reason=step.streak.reason,
+                attempts=step.streak.failures,
+                quarantined_at=self._clock.now(),
+            )
+            self._log.quarantine(scope, [batch[0].seq], record)
+            logger.warning("turn quarantined", extra=fields | {"message_id": batch[0].message.id})
+        else:
+            self._log.save_failure(scope, step.streak)
+            logger.warning("consolidation failed, batch kept for a retry", extra=fields | {"turns": len(batch)})
+        return ConsolidationReport.model_validate(
+            base
+            | {
+                "failed": step.streak.error,
+                "failed_attempts": step.streak.failures,
+                "quarantined": int(step.quarantine),
+                # a retry of the narrowed batch, or the turns after the quarantined one
+                "has_more": not step.quarantine or bool(base["has_more"]),
+                "skipped_reason": "quarantined" if step.quarantine else "failed_will_retry",
+            }
+        )
 
     def _consolidate(
-        self, scope: Scope, model: ChatModel, turns: list[PromptTurn], last_seq: int, base: dict[str, object]
+        self,
+        scope: Scope,
+        model: ChatModel,
+        turns: list[PromptTurn],
+        streak: FailureStreak | None,
+        last_seq: int,
+        base: dict[str, object],
     ) -> ConsolidationReport:
         usage_before = model.usage
         language = detect_language(t.content for t in turns if t.role == "user")
@@ -106,7 +174,7 @@ class ConsolidationService:
             plan, reconciled = self._plan(scope, model, facts, language)
             calls += int(reconciled)
             self._index.upsert(plan.entries())
-        self._advance(scope, last_seq, plan.stored)
+        self._advance(scope, last_seq, plan.stored, streak)
         usage = model.usage - usage_before
         report = ConsolidationReport.model_validate(
             base
@@ -116,13 +184,14 @@ class ConsolidationService:
                 "repeats": plan.repeats,
                 "superseded": plan.superseded,
                 "model_calls": calls,
+                "model_requests": usage.requests,
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "skipped_reason": None if facts else "no_facts",
                 "watermark": last_seq,
             }
         )
-        logger.info("consolidated", extra=_log_fields(report, usage))
+        logger.info("consolidated", extra=report.model_dump(exclude={"skipped_reason"}))
         return report
 
     def _plan(
@@ -141,11 +210,7 @@ class ConsolidationService:
         plan = plan_changes(scope, facts, vectors, verdicts, search.memories, self._clock.now())
         return plan, search.any
 
-    def _advance(self, scope: Scope, seq: int, new_observations: int) -> None:
+    def _advance(self, scope: Scope, seq: int, new_observations: int, streak: FailureStreak | None) -> None:
         self._log.advance_watermark(scope, seq, new_observations=new_observations, at=self._clock.now())
-
-
-def _log_fields(report: ConsolidationReport, usage: TokenUsage) -> dict[str, object]:
-    fields = report.model_dump(exclude={"skipped_reason"})
-    fields["model_requests"] = usage.requests
-    return fields
+        if streak is not None and seq >= streak.suspect_end:
+            self._log.save_failure(scope, None)  # past the range that failed: back to whole batches

@@ -18,6 +18,7 @@ class JobReport(BaseModel):
 
     scope_key: str
     model_calls: int = 0
+    model_requests: int = 0  # every request sent, repairs included (a failed job has requests but no call result)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     skipped_reason: str | None = None
@@ -29,8 +30,11 @@ class ScopeWorker(Protocol):
 
 
 class JobOutcome(BaseModel):
+    """`retry`: the job hit a failure that retrying the same input cannot fix; it was counted (see
+    services/poison.py) and a follow-up job was queued, so the SQS record itself succeeds."""
+
     kind: Literal["consolidate", "reflect"]
-    status: Literal["done", "paused"]
+    status: Literal["done", "paused", "retry"]
     detail: dict[str, Any] = {}
 
 
@@ -61,9 +65,12 @@ class JobRunner:
             return self._paused(job)
         detail = report.model_dump() if isinstance(report, BaseModel) else {}
         if detail.get("has_more") and self._queue is not None:
-            # A job reads a bounded number of turns; the rest of a long backlog goes to a follow-up job.
-            self._queue.enqueue(ScopeJob(kind=job.kind, scope=job.scope, requested_at=self._clock.now()))
-        return JobOutcome(kind=job.kind, status="done", detail=detail)
+            # A job reads a bounded number of turns (or failed and was counted): the rest goes to a follow-up job.
+            follow_up = ScopeJob(
+                kind=job.kind, scope=job.scope, requested_at=self._clock.now(), follow_up=job.follow_up + 1
+            )
+            self._queue.enqueue(follow_up)
+        return JobOutcome(kind=job.kind, status="retry" if detail.get("failed") else "done", detail=detail)
 
     def _paused(self, job: ScopeJob) -> JobOutcome:
         pending = len(self._chat_log.pending(job.scope)) if job.kind == "consolidate" else 0

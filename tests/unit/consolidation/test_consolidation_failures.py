@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mnemoscope.adapters.models.structured import TransientModelError
-from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid, ModelNotConfigured
+from mnemoscope.domain.errors import DependencyUnavailable, ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.prompts.markers import RECALLED_MEMORY_END, RECALLED_MEMORY_MARKER
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
@@ -28,14 +28,19 @@ def _assert_untouched(world: World, turns: int) -> None:
 
 
 @pytest.mark.parametrize("bad", BAD_OUTPUTS.values(), ids=BAD_OUTPUTS.keys())
-def test_invalid_extraction_output_gets_one_repair_then_fails_the_job(world: World, bad: str) -> None:
+def test_invalid_extraction_output_gets_one_repair_then_counts_as_a_failed_attempt(world: World, bad: str) -> None:
     # Given a model that answers badly twice
     world.say(("m1", "user", "I work at Tencent."))
     model = ScriptedChatModel([bad, bad])
 
-    # When / Then
-    with pytest.raises(LlmOutputInvalid):
-        world.service(model).run(world.scope)
+    # When
+    report = world.service(model).run(world.scope)
+
+    # Then nothing is stored, the failure is counted and a follow-up is asked for
+    assert (report.failed, report.failed_attempts, report.has_more) == ("LlmOutputInvalid", 1, True)
+    assert report.model_requests == 2
+    streak = world.chat_log.state(world.scope).failure
+    assert streak is not None and (streak.head_seq, streak.attempts) == (1, 1)
     assert len(model.requests) == 2
     repair = model.requests[1]
     assert repair[-2].role == "assistant" and repair[-2].content == bad
@@ -65,9 +70,11 @@ def test_an_unknown_id_in_the_reconcile_answer_is_invalid(world: World) -> None:
     wrong = as_json(decisions(("F1", "contradicts", "M7")))
     model = ScriptedChatModel([as_json(extraction(("m1", 3, [fact("The user works at Alibaba.")]))), wrong, wrong])
 
-    # When / Then
-    with pytest.raises(LlmOutputInvalid):
-        world.service(model).run(world.scope)
+    # When
+    report = world.service(model).run(world.scope)
+
+    # Then
+    assert report.failed == "LlmOutputInvalid" and report.model_requests == 3
     assert "M7" in model.requests[2][-1].content  # the repair request names the bad label
     assert [m.content for m in world.valid()] == ["The user works at Tencent."]
     assert world.chat_log.state(world.scope).watermark == 1
@@ -215,9 +222,12 @@ def test_a_fact_attributed_to_a_recall_only_turn_is_rejected(world: World) -> No
     )
     bad = as_json(extraction(("m1", 3, [fact("The user works at Tencent.")])))
 
-    # When / Then: m1 is not a shown id, so the answer is invalid
-    with pytest.raises(LlmOutputInvalid):
-        world.service(ScriptedChatModel([bad, bad])).run(world.scope)
+    # When
+    report = world.service(ScriptedChatModel([bad, bad])).run(world.scope)
+
+    # Then: m1 is not a shown id, so the answer is invalid and nothing is stored
+    assert report.failed == "LlmOutputInvalid"
+    assert world.memories() == []
 
 
 def test_system_turns_alone_are_consumed_without_a_model_call(world: World) -> None:

@@ -9,7 +9,7 @@ from dashscope.api_entities.dashscope_response import DashScopeAPIResponse, Gene
 from pydantic import BaseModel
 
 from mnemoscope.adapters.models.dashscope_chat import DashScopeChatModel
-from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.domain.errors import DependencyUnavailable, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage
 
 MESSAGES = [ChatMessage(role="system", content="抽取事实。"), ChatMessage(role="user", content="我住在杭州。")]
@@ -115,6 +115,15 @@ def test_a_bad_key_is_not_retried() -> None:
     with pytest.raises(DependencyUnavailable, match="InvalidApiKey"):
         model.generate(MESSAGES, City)
     assert sleeps == [] and len(generation.requests) == 1
+
+
+def test_a_content_filter_refusal_is_an_input_rejection() -> None:
+    generation = FakeGeneration(failed(400, "DataInspectionFailed", "Input data may contain inappropriate content."))
+    model, sleeps = adapter(generation)
+
+    with pytest.raises(ModelInputRejected, match="DataInspectionFailed") as error:
+        model.generate(MESSAGES, City)
+    assert "inappropriate" not in str(error.value) and sleeps == []
 
 
 def test_a_model_without_json_mode_falls_back_to_plain_text() -> None:

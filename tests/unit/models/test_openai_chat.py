@@ -10,7 +10,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from mnemoscope.adapters.models.openai_chat import OpenAIChatModel
-from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid
+from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage, time_budget
 
 REQUEST = httpx2.Request("POST", "https://llm.invalid/v1/chat/completions")
@@ -142,6 +142,19 @@ def test_permanent_errors_are_not_retried() -> None:
     with pytest.raises(DependencyUnavailable, match="401"):
         model.generate(MESSAGES, City)
     assert len(client.completions.requests) == 1 and sleeps == []
+
+
+def test_a_refused_input_is_its_own_error_and_auth_failures_are_not() -> None:
+    # Given a content-filter refusal, then a bad key
+    refused = status_error(openai.BadRequestError, 400, "content management policy")
+    model, _ = adapter(FakeOpenAI(refused))
+    with pytest.raises(ModelInputRejected, match="400"):
+        model.generate(MESSAGES, City)
+    model, _ = adapter(FakeOpenAI(status_error(openai.AuthenticationError, 401, "bad key")))
+    with pytest.raises(DependencyUnavailable) as error:
+        model.generate(MESSAGES, City)
+    # Then only the refusal says "this input" (consolidation quarantines on it; a bad key must not)
+    assert not isinstance(error.value, ModelInputRejected)
 
 
 def test_a_server_that_rejects_response_format_gets_plain_text_and_our_parser() -> None:

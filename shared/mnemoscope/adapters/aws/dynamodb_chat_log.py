@@ -34,7 +34,15 @@ from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table l
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.chat_log import AppendResult, ScopeState
+from mnemoscope.ports.chat_log import (
+    AppendResult,
+    FailureStreak,
+    QuarantineRecord,
+    ScopeState,
+    TurnPage,
+    TurnView,
+    turn_cursor_seq,
+)
 from mnemoscope.ports.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -47,6 +55,8 @@ _TX_TURNS = 49
 _BATCH_WRITE, _BATCH_GET = 25, 100
 _ATTEMPTS = 5
 _CONDITION_FAILED, _NEW = "ConditionalCheckFailedException", "attribute_not_exists(sk)"
+_QUAR = "QUAR#"  # quarantined turns (layout: dynamodb_table)
+_WATERMARK_MOVES = "attribute_not_exists(watermark) OR watermark < :seq"
 
 
 def _backoff(attempt: int) -> float:
@@ -183,9 +193,28 @@ class DynamoDbChatLog:
         return hashlib.sha256(material.encode()).hexdigest()[:36]
 
     def pending(self, scope: Scope, limit: int = 1000) -> list[LoggedMessage]:
-        """Turns after the watermark, oldest first (at most `limit`)."""
+        """Released quarantined turns, then the turns after the watermark, oldest first (at most `limit`)."""
         watermark = self.state(scope).watermark
-        return self._turns(scope, f"{_MSG}{watermark + 1:012d}", limit, forward=True)
+        released = sorted(_number(item, "seq") for item in self._quarantined(scope) if _released(item))[:limit]
+        with dependency_errors("DynamoDB"):
+            retried = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in released])
+        first = sorted((_logged(item) for item in retried), key=lambda logged: logged.seq)
+        if len(first) >= limit:
+            return first
+        return first + self._turns(scope, f"{_MSG}{watermark + 1:012d}", limit - len(first), forward=True)
+
+    def _quarantined(self, scope: Scope, low: int = 0, high: int = 10**12 - 1) -> Iterator[_Item]:
+        """QUAR items with low <= seq <= high (strongly consistent: a release is read by the next job)."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":pk": _key(scope, "")["pk"],
+                ":low": {"S": f"{_QUAR}{low:012d}"},
+                ":high": {"S": f"{_QUAR}{high:012d}"},
+            },
+            "ConsistentRead": True,
+        }
+        return self._query(query)
 
     def recent(self, scope: Scope, limit: int) -> list[LoggedMessage]:
         """The scope's last `limit` turns, oldest first."""
@@ -250,6 +279,7 @@ class DynamoDbChatLog:
             got = self._client.get_item(TableName=self._table, Key=_key(scope, _STATE), ConsistentRead=True)
         found: _Item = dict(got.get("Item", {}))
         reflected, unreflected_since = (_text(found, k) for k in ("last_reflected_at", "first_unreflected_at"))
+        failure = _text(found, "failure")
         return ScopeState(
             scope=scope,
             last_seq=_number(found, "last_seq"),
@@ -257,19 +287,136 @@ class DynamoDbChatLog:
             unreflected_observations=_number(found, "unreflected"),
             last_reflected_at=datetime.fromisoformat(reflected) if reflected else None,
             first_unreflected_at=datetime.fromisoformat(unreflected_since) if unreflected_since else None,
+            failure=FailureStreak.model_validate_json(failure) if failure else None,
         )
 
     def advance_watermark(self, scope: Scope, seq: int, new_observations: int = 0, at: datetime | None = None) -> None:
         """Move the watermark forward to `seq`; a seq at or below it is a no-op, counters included, so a retried
-        consolidation job does not count its observations twice."""
-        values: _Item = {":seq": {"N": str(seq)}}
-        update = "SET watermark = :seq"
+        consolidation job does not count its observations twice. Released quarantined turns up to `seq` are
+        settled first (each delete is conditional, so a redelivered job settles and counts them once)."""
+        settled = self._settle_released(scope, seq)
+        update, values = "SET watermark = :seq", {":seq": {"N": str(seq)}}
+        counters, counter_values = "", dict[str, Any]()
         if new_observations > 0:
-            update += ", first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due"
-            update += " ADD unreflected :n"
+            counters = (
+                "first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due ADD unreflected :n"
+            )
             at_text = _iso(at or self._clock.now())
-            values |= {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": _DUE}}
-        self._conditional_update(scope, update, values, "attribute_not_exists(watermark) OR watermark < :seq")
+            counter_values = {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": _DUE}}
+        moved = self._conditional_update(
+            scope, f"{update}, {counters}" if counters else update, values | counter_values, _WATERMARK_MOVES
+        )
+        if not moved and settled and counters:
+            # Only released turns (behind the watermark) were consolidated: count their observations.
+            self._conditional_update(scope, f"SET {counters}", counter_values, "attribute_exists(sk)")
+
+    def _settle_released(self, scope: Scope, seq: int) -> int:
+        settled = 0
+        for item in list(self._quarantined(scope, high=seq)):
+            if not _released(item):
+                continue
+            try:
+                with dependency_errors("DynamoDB"):
+                    self._client.delete_item(
+                        TableName=self._table,
+                        Key={"pk": item["pk"], "sk": item["sk"]},
+                        ConditionExpression="retrying = :yes",
+                        ExpressionAttributeValues={":yes": {"BOOL": True}},
+                    )
+                settled += 1
+            except ClientError as error:
+                if error_code(error) != _CONDITION_FAILED:
+                    raise
+        return settled
+
+    def list_turns(self, scope: Scope, limit: int, cursor: str | None = None) -> TurnPage:
+        """Newest first; a page is one query of the turns and one of the quarantine records in its seq range."""
+        below = turn_cursor_seq(cursor)
+        high = f"{_MSG}{min(below - 1, 10**12 - 1):012d}" if cursor is not None else _LAST_SK
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"], ":low": {"S": _FIRST_SK}, ":high": {"S": high}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        turns = [_logged(item) for item in self._query(query, limit + 1)] if below > 1 else []
+        shown = turns[:limit]
+        if not shown:
+            return TurnPage(items=())
+        watermark = self.state(scope).watermark
+        records = {
+            _number(item, "seq"): _record(item) for item in self._quarantined(scope, shown[-1].seq, shown[0].seq)
+        }
+        views = tuple(_view(logged, watermark, records.get(logged.seq)) for logged in shown)
+        return TurnPage(items=views, next_cursor=str(shown[-1].seq) if len(turns) > limit else None)
+
+    def save_failure(self, scope: Scope, streak: FailureStreak | None) -> None:
+        """The streak is one attribute of the STATE item (a small JSON string); the other attributes stay."""
+        if streak is None:
+            self._update(scope, "REMOVE failure", None)
+        else:
+            self._update(scope, "SET failure = :f", {":f": {"S": streak.model_dump_json()}})
+
+    def quarantine(self, scope: Scope, seqs: Sequence[int], record: QuarantineRecord) -> None:
+        """Write one QUAR item per turn (overwriting a released one), then move the watermark and drop the streak."""
+        if not seqs:
+            return
+        with dependency_errors("DynamoDB"):
+            turns = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in seqs])
+        extra: _Item = {}
+        if self._ttl_seconds is not None:
+            extra[TTL_ATTRIBUTE] = {"N": str(int(self._clock.now().timestamp()) + self._ttl_seconds)}
+        requests: list[_Item] = []
+        for turn in turns:
+            item = {
+                **_key(scope, f"{_QUAR}{_number(turn, 'seq'):012d}"),
+                "seq": turn["seq"],
+                "id": turn["id"],
+                "error": {"S": record.error},
+                "reason": {"S": record.reason},
+                "attempts": {"N": str(record.attempts)},
+                "quarantined_at": {"S": _iso(record.quarantined_at)},
+                "retrying": {"BOOL": False},
+                **extra,
+            }
+            requests.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(requests), _BATCH_WRITE):
+            self._batch_write(requests[start : start + _BATCH_WRITE])
+        values: _Item = {":seq": {"N": str(max(seqs))}}
+        if not self._conditional_update(scope, "SET watermark = :seq REMOVE failure", values, _WATERMARK_MOVES):
+            self._update(scope, "REMOVE failure", None)
+
+    def release_quarantine(self, scope: Scope, message_ids: Sequence[str] | None = None) -> list[str]:
+        """Flip `retrying` on each quarantined turn (conditionally: a concurrent release counts once)."""
+        wanted = None if message_ids is None else set(message_ids)
+        released: list[str] = []
+        for item in list(self._quarantined(scope)):
+            message_id = str(_text(item, "id"))
+            if _released(item) or (wanted is not None and message_id not in wanted):
+                continue
+            try:
+                with dependency_errors("DynamoDB"):
+                    self._client.update_item(
+                        TableName=self._table,
+                        Key={"pk": item["pk"], "sk": item["sk"]},
+                        UpdateExpression="SET retrying = :yes",
+                        ConditionExpression="attribute_exists(sk) AND retrying = :no",
+                        ExpressionAttributeValues={":yes": {"BOOL": True}, ":no": {"BOOL": False}},
+                    )
+                released.append(message_id)
+            except ClientError as error:
+                if error_code(error) != _CONDITION_FAILED:
+                    raise
+        return released
+
+    def _update(self, scope: Scope, update: str, values: _Item | None) -> None:
+        with dependency_errors("DynamoDB"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(scope, _STATE),
+                UpdateExpression=update,
+                **({"ExpressionAttributeValues": values} if values else {}),  # type: ignore[arg-type]
+            )
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:
         """Reset the reflection counters (and leave the due index) after a reflection run."""
@@ -277,7 +424,8 @@ class DynamoDbChatLog:
         values: _Item = {":zero": {"N": "0"}, ":at": {"S": _iso(at)}}
         self._conditional_update(scope, update, values, "attribute_exists(sk)")
 
-    def _conditional_update(self, scope: Scope, update: str, values: _Item, condition: str) -> None:
+    def _conditional_update(self, scope: Scope, update: str, values: _Item, condition: str) -> bool:
+        """True when the condition held and the update was written."""
         try:
             with dependency_errors("DynamoDB"):
                 self._client.update_item(
@@ -290,6 +438,8 @@ class DynamoDbChatLog:
         except ClientError as error:
             if error_code(error) != _CONDITION_FAILED:
                 raise
+            return False
+        return True
 
     def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
         """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut."""
@@ -354,3 +504,23 @@ class DynamoDbChatLog:
                     return
                 self._sleep(_backoff(attempt))
         raise DependencyUnavailable("DynamoDB kept returning unprocessed items")
+
+
+def _released(item: _Item) -> bool:
+    return bool(item.get("retrying", {}).get("BOOL"))
+
+
+def _record(item: _Item) -> QuarantineRecord:
+    return QuarantineRecord(
+        error=str(_text(item, "error")),
+        reason=str(_text(item, "reason")),
+        attempts=_number(item, "attempts"),
+        quarantined_at=datetime.fromisoformat(str(_text(item, "quarantined_at"))),
+        retrying=_released(item),
+    )
+
+
+def _view(logged: LoggedMessage, watermark: int, record: QuarantineRecord | None) -> TurnView:
+    if record is not None:
+        return TurnView(logged=logged, state="pending" if record.retrying else "quarantined", quarantine=record)
+    return TurnView(logged=logged, state="pending" if logged.seq > watermark else "consolidated")

@@ -4,7 +4,10 @@ Items of partition pk = "SCOPE#<scope.key>":
   sk "MSG#<seq:012d>"  a turn; seq = arrival order, reserved by an atomic ADD on the state item
   sk "MID#<id>"        the id guard: makes appends idempotent and maps a message id to its seq
   sk "STATE"           last_seq, watermark, unreflected, first_unreflected_at, last_reflected_at; while
-                       unreflected > 0 it also carries due_pk = "DUE", which puts it in the sparse GSI
+                       unreflected > 0 it also carries due_pk = "DUE", which puts it in the sparse GSI; while
+                       consolidation keeps failing on the pending head, `failure` (S: FailureStreak as JSON)
+  sk "QUAR#<seq:012d>" a quarantined turn: seq, id, error, reason (short, never user text), attempts,
+                       quarantined_at, retrying (BOOL: released for a retry, pending again); same TTL as the turn
 """
 
 from __future__ import annotations

@@ -3,12 +3,14 @@
 Like the FIFO queue in AWS it runs one job at a time (so a scope is never consolidated and reflected at once),
 drops a job identical to one still waiting (de-duplication), and retries a job the handler reports as failed a few
 times with a growing delay (SQS's visibility timeout and maxReceiveCount); after that the job is dropped, its turns
-stay behind the watermark in the log, and the next job for the scope picks them up."""
+stay behind the watermark in the log, and the next job for the scope picks them up. While a job waits for its retry,
+later jobs of the same scope (its message group) wait behind it, as they would in SQS FIFO; other scopes go on."""
 
 import queue
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mnemoscope.ports.job_queue import ScopeJob
@@ -41,6 +43,12 @@ def sqs_event(job: ScopeJob) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Entry:
+    job: ScopeJob
+    retry: bool = False
+
+
 class InProcessJobQueue:
     def __init__(
         self,
@@ -55,8 +63,9 @@ class InProcessJobQueue:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay_seconds
         self._attempts: dict[tuple[str, str], int] = {}
-        self._jobs: queue.Queue[ScopeJob | None] = queue.Queue()
+        self._jobs: queue.Queue[_Entry | None] = queue.Queue()
         self._waiting: set[tuple[str, str]] = set()
+        self._blocked: dict[str, list[ScopeJob]] = {}  # scope key -> later jobs held behind a job awaiting its retry
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._busy = False
@@ -68,7 +77,7 @@ class InProcessJobQueue:
             if key in self._waiting:
                 return
             self._waiting.add(key)
-        self._jobs.put(job)
+        self._jobs.put(_Entry(job))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="mnemoscope-jobs", daemon=True)
@@ -85,8 +94,12 @@ class InProcessJobQueue:
             return self._idle.wait_for(lambda: not self._waiting and not self._busy, timeout)
 
     def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (entry := self._jobs.get()) is not None:
+            job = entry.job
             with self._lock:
+                if not entry.retry and job.scope.key in self._blocked:
+                    self._blocked[job.scope.key].append(job)  # still "waiting": a duplicate is dropped
+                    continue
                 self._waiting.discard((job.kind, job.scope.key))
                 self._busy = True
             try:
@@ -102,16 +115,19 @@ class InProcessJobQueue:
 
     def _settle(self, job: ScopeJob, error: Exception | None) -> None:
         key = (job.kind, job.scope.key)
-        if error is None:
-            self._attempts.pop(key, None)
-            return
         attempts = self._attempts.get(key, 0) + 1
-        if self._on_error:
+        if error is not None and self._on_error:
             self._on_error(job, error)
-        if attempts >= self._max_attempts:
+        if error is None or attempts >= self._max_attempts:
             self._attempts.pop(key, None)
+            with self._lock:
+                held = self._blocked.pop(job.scope.key, [])
+            for later in held:  # the scope's later jobs, in their order
+                self._jobs.put(_Entry(later))
             return
         self._attempts[key] = attempts
-        timer = threading.Timer(self._retry_delay * attempts, self.enqueue, args=(job,))
+        with self._lock:
+            self._blocked.setdefault(job.scope.key, [])
+        timer = threading.Timer(self._retry_delay * attempts, self._jobs.put, args=(_Entry(job, retry=True),))
         timer.daemon = True
         timer.start()

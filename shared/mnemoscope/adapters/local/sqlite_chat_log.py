@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.chat_log import AppendResult, ScopeState
+from mnemoscope.ports.chat_log import (
+    AppendResult,
+    FailureStreak,
+    QuarantineRecord,
+    ScopeState,
+    TurnPage,
+    TurnView,
+    turn_cursor_seq,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chat_messages (
@@ -31,7 +39,23 @@ CREATE TABLE IF NOT EXISTS chat_scopes (
     last_reflected_at TEXT
 );
 CREATE INDEX IF NOT EXISTS chat_scopes_unreflected ON chat_scopes (unreflected) WHERE unreflected > 0;
+CREATE TABLE IF NOT EXISTS chat_quarantine (
+    scope_key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    quarantined_at TEXT NOT NULL,
+    retrying INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope_key, seq)
+);
+CREATE TABLE IF NOT EXISTS chat_failures (
+    scope_key TEXT PRIMARY KEY,
+    streak TEXT NOT NULL
+);
 """
+# Quarantine and failure streaks live in their own tables (added with IF NOT EXISTS), so a database written by an
+# older version opens unchanged.
 
 
 def _iso(moment: datetime) -> str:
@@ -85,7 +109,9 @@ class SqliteChatLog:
         with self._db.reading() as conn:
             rows = conn.execute(
                 "SELECT m.* FROM chat_messages m JOIN chat_scopes s ON s.scope_key = m.scope_key "
-                "WHERE m.scope_key = ? AND m.seq > s.watermark ORDER BY m.seq LIMIT ?",
+                "WHERE m.scope_key = ? AND (m.seq > s.watermark OR m.seq IN "
+                "(SELECT seq FROM chat_quarantine q WHERE q.scope_key = m.scope_key AND q.retrying = 1)) "
+                "ORDER BY m.seq LIMIT ?",
                 (scope.key, limit),
             ).fetchall()
         return [self._row(r) for r in rows]
@@ -111,6 +137,7 @@ class SqliteChatLog:
     def state(self, scope: Scope) -> ScopeState:
         with self._db.reading() as conn:
             row = conn.execute("SELECT * FROM chat_scopes WHERE scope_key = ?", (scope.key,)).fetchone()
+            streak = conn.execute("SELECT streak FROM chat_failures WHERE scope_key = ?", (scope.key,)).fetchone()
         if row is None:
             return ScopeState(scope=scope)
         return ScopeState(
@@ -120,18 +147,22 @@ class SqliteChatLog:
             unreflected_observations=row["unreflected"],
             last_reflected_at=_parse(row["last_reflected_at"]),
             first_unreflected_at=_parse(row["first_unreflected_at"]),
+            failure=FailureStreak.model_validate_json(streak["streak"]) if streak else None,
         )
 
     def advance_watermark(self, scope: Scope, seq: int, new_observations: int = 0, at: datetime | None = None) -> None:
         when = _iso(at or datetime.now(UTC))
         with self._db.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO chat_scopes (scope_key) VALUES (?)", (scope.key,))
-            # Only a move forward counts observations, so a retried job cannot count them twice.
+            released = conn.execute(
+                "DELETE FROM chat_quarantine WHERE scope_key = ? AND retrying = 1 AND seq <= ?", (scope.key, seq)
+            ).rowcount
+            # Only a move forward (or released turns settled) counts observations: a retried job counts them once.
             conn.execute(
-                "UPDATE chat_scopes SET watermark = ?, unreflected = unreflected + ?, "
+                "UPDATE chat_scopes SET watermark = MAX(watermark, ?), unreflected = unreflected + ?, "
                 "first_unreflected_at = CASE WHEN ? > 0 AND first_unreflected_at IS NULL THEN ? "
-                "ELSE first_unreflected_at END WHERE scope_key = ? AND watermark < ?",
-                (seq, new_observations, new_observations, when, scope.key, seq),
+                "ELSE first_unreflected_at END WHERE scope_key = ? AND (watermark < ? OR ? > 0)",
+                (seq, new_observations, new_observations, when, scope.key, seq, released),
             )
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:
@@ -162,6 +193,79 @@ class SqliteChatLog:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM chat_messages WHERE scope_key = ?", (scope.key,))
             conn.execute("DELETE FROM chat_scopes WHERE scope_key = ?", (scope.key,))
+            conn.execute("DELETE FROM chat_quarantine WHERE scope_key = ?", (scope.key,))
+            conn.execute("DELETE FROM chat_failures WHERE scope_key = ?", (scope.key,))
+
+    def list_turns(self, scope: Scope, limit: int, cursor: str | None = None) -> TurnPage:
+        below = turn_cursor_seq(cursor)
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT m.*, q.error, q.reason, q.attempts, q.quarantined_at, q.retrying, "
+                "COALESCE(s.watermark, 0) AS watermark FROM chat_messages m "
+                "LEFT JOIN chat_scopes s ON s.scope_key = m.scope_key "
+                "LEFT JOIN chat_quarantine q ON q.scope_key = m.scope_key AND q.seq = m.seq "
+                "WHERE m.scope_key = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+                (scope.key, below, limit + 1),
+            ).fetchall()
+        views = [self._view(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return TurnPage(items=tuple(views), next_cursor=str(views[-1].logged.seq) if more and views else None)
+
+    def save_failure(self, scope: Scope, streak: FailureStreak | None) -> None:
+        with self._db.transaction() as conn:
+            if streak is None:
+                conn.execute("DELETE FROM chat_failures WHERE scope_key = ?", (scope.key,))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO chat_failures VALUES (?, ?)", (scope.key, streak.model_dump_json())
+                )
+
+    def quarantine(self, scope: Scope, seqs: Sequence[int], record: QuarantineRecord) -> None:
+        if not seqs:
+            return
+        with self._db.transaction() as conn:
+            for seq in seqs:
+                conn.execute(
+                    "INSERT OR REPLACE INTO chat_quarantine VALUES (?, ?, ?, ?, ?, ?, 0)",
+                    (scope.key, seq, record.error, record.reason, record.attempts, _iso(record.quarantined_at)),
+                )
+            conn.execute("INSERT OR IGNORE INTO chat_scopes (scope_key) VALUES (?)", (scope.key,))
+            conn.execute(
+                "UPDATE chat_scopes SET watermark = MAX(watermark, ?) WHERE scope_key = ?", (max(seqs), scope.key)
+            )
+            conn.execute("DELETE FROM chat_failures WHERE scope_key = ?", (scope.key,))
+
+    def release_quarantine(self, scope: Scope, message_ids: Sequence[str] | None = None) -> list[str]:
+        if message_ids is not None and not message_ids:
+            return []
+        wanted = "" if message_ids is None else f" AND m.id IN ({','.join('?' * len(message_ids))})"
+        with self._db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT q.seq, m.id FROM chat_quarantine q JOIN chat_messages m "
+                "ON m.scope_key = q.scope_key AND m.seq = q.seq "
+                f"WHERE q.scope_key = ? AND q.retrying = 0{wanted} ORDER BY q.seq",
+                (scope.key, *(message_ids or ())),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE chat_quarantine SET retrying = 1 WHERE scope_key = ? AND seq = ?",
+                [(scope.key, r["seq"]) for r in rows],
+            )
+        return [r["id"] for r in rows]
+
+    @classmethod
+    def _view(cls, row: sqlite3.Row) -> TurnView:
+        logged = cls._row(row)
+        if row["error"] is not None:
+            record = QuarantineRecord(
+                error=row["error"],
+                reason=row["reason"],
+                attempts=row["attempts"],
+                quarantined_at=datetime.fromisoformat(row["quarantined_at"]),
+                retrying=bool(row["retrying"]),
+            )
+            return TurnView(logged=logged, state="pending" if record.retrying else "quarantined", quarantine=record)
+        state = "pending" if logged.seq > row["watermark"] else "consolidated"
+        return TurnView(logged=logged, state=state)
 
     @staticmethod
     def _row(row: sqlite3.Row) -> LoggedMessage:

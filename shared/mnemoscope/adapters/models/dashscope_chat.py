@@ -12,7 +12,7 @@ from mnemoscope.adapters.models.structured import (
     StructuredChatModel,
     TransientModelError,
 )
-from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.domain.errors import DependencyUnavailable, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
 
 # DashScope answers errors in the response (status_code, code, message) rather than raising.
@@ -44,6 +44,8 @@ def _check_status(response: Any, json_mode: bool) -> None:
         raise TransientModelError(f"HTTP {status} {code}")
     if json_mode and status == HTTPStatus.BAD_REQUEST and "response_format" in f"{code} {message}".lower():
         raise ResponseFormatRejected(message)
+    if status == HTTPStatus.BAD_REQUEST:  # DataInspectionFailed (content filter), input too long: this input
+        raise ModelInputRejected(f"dashscope request rejected: HTTP {status} {code}")
     raise DependencyUnavailable(f"dashscope request rejected: HTTP {status} {code}")
 
 

@@ -11,10 +11,11 @@ from mnemoscope.adapters.models.structured import (
     StructuredChatModel,
     TransientModelError,
 )
-from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.domain.errors import DependencyUnavailable, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
 
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
+_INPUT_REJECTED_STATUS = frozenset({400, 413, 422})
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -39,7 +40,10 @@ def _classify(error: openai.OpenAIError, json_mode: bool) -> Exception:
             return TransientModelError(f"HTTP {error.status_code}", retry_after=_retry_after(error))
         if json_mode and error.status_code in (400, 422) and _mentions_response_format(error):
             return ResponseFormatRejected(str(error.message))
-        return DependencyUnavailable(f"openai request rejected: HTTP {error.status_code} {error.code or ''}".strip())
+        message = f"openai request rejected: HTTP {error.status_code} {error.code or ''}".strip()
+        if error.status_code in _INPUT_REJECTED_STATUS:  # content filter, context length: this input, not the setup
+            return ModelInputRejected(message)
+        return DependencyUnavailable(message)
     return DependencyUnavailable(f"openai error: {type(error).__name__}")
 
 

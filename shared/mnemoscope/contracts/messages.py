@@ -1,0 +1,66 @@
+"""Wire schemas for reading chat turns back and retrying quarantined ones (GET /v1/messages, POST
+/v1/messages/retry)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mnemoscope.domain.ids import ID_PATTERN
+from mnemoscope.domain.message import Role
+from mnemoscope.ports.chat_log import TurnView
+
+MAX_RETRY_IDS = 100
+_Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+
+class QuarantineOut(BaseModel):
+    error: str = Field(description="The error class, e.g. LlmOutputInvalid or ModelInputRejected")
+    reason: str = Field(description="A short reason; never the turn's text or the model's answer")
+    attempts: int = Field(description="Failed consolidation jobs spent before the turn was set aside")
+    quarantined_at: datetime
+    retrying: bool = Field(description="Released for a retry; the next consolidation job takes it")
+
+
+class TurnOut(BaseModel):
+    id: str
+    role: Role
+    name: str | None = None
+    content: str
+    created_at: datetime
+    seq: int = Field(description="Arrival order in the scope's log")
+    state: Literal["pending", "consolidated", "quarantined"]
+    quarantine: QuarantineOut | None = None
+
+    @classmethod
+    def of(cls, view: TurnView) -> "TurnOut":
+        record = view.quarantine
+        return cls.model_validate(
+            view.logged.message.model_dump()
+            | {
+                "seq": view.logged.seq,
+                "state": view.state,
+                "quarantine": QuarantineOut.model_validate(record.model_dump()) if record else None,
+            }
+        )
+
+
+class TurnListResponse(BaseModel):
+    messages: list[TurnOut] = Field(description="Newest first")
+    next_cursor: str | None = None
+
+
+class RetryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: _Id
+    agent_id: _Id = "default"
+    message_ids: list[_Id] | None = Field(
+        default=None, max_length=MAX_RETRY_IDS, description="Quarantined turns to retry; all of them when omitted"
+    )
+
+
+class RetryAccepted(BaseModel):
+    released: int
+    message_ids: list[str]
+    job: Literal["queued", "none"] = Field(description="A consolidation job was queued when a turn was released")
