@@ -23,15 +23,11 @@ from mnemoscope.ports.chat_log import FailureStreak
 from mnemoscope.services.consolidation import ConsolidationService
 from tests.contracts.builders import T0, message, scope
 from tests.contracts.chat_log_contract import ChatLogContract, quarantine_record
-from tests.unit.consolidation.conftest import DIM, TokenHashEmbedder
+from tests.fakes.clock import FixedClock
+from tests.fakes.hash_embedder import DIM, HashEmbedder
 from tests.unit.consolidation.test_poison_turns import POISON, answers
 
 TABLE = "mnemoscope-chat-test"
-
-
-class FixedClock:
-    def now(self) -> Any:
-        return T0
 
 
 class ClientProxy:
@@ -117,7 +113,7 @@ def test_pending_and_recent_follow_pages(dynamodb: Any) -> None:
 
 
 def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any) -> None:
-    make_log(dynamodb, ttl_days=30, clock=FixedClock()).append(scope("alice"), [message(1)])
+    make_log(dynamodb, ttl_days=30, clock=FixedClock(T0)).append(scope("alice"), [message(1)])
     make_log(dynamodb).append(scope("bob"), [message(1)])
     items = dynamodb.scan(TableName=TABLE)["Items"]
     expected = str(int((T0 + timedelta(days=30)).timestamp()))
@@ -129,7 +125,7 @@ def test_ttl_attribute_is_set_on_turns_and_guards_when_configured(dynamodb: Any)
 
 def test_a_quarantine_item_holds_the_reason_but_no_user_text_and_expires_with_its_turn(dynamodb: Any) -> None:
     # Given a turn quarantined in a log with a TTL
-    log = make_log(dynamodb, ttl_days=30, clock=FixedClock())
+    log = make_log(dynamodb, ttl_days=30, clock=FixedClock(T0))
     log.append(scope(), [message(1, content="secret words")])
     log.save_failure(
         scope(), FailureStreak(head_seq=1, window=1, attempts=2, suspect_end=1, error="LlmOutputInvalid", reason="r")
@@ -334,7 +330,7 @@ def test_a_request_error_is_not_disguised_as_unavailable(dynamodb: Any) -> None:
 
 def test_a_poison_turn_is_quarantined_and_retried_on_dynamodb(dynamodb: Any, tmp_path: Any) -> None:
     # Given consolidation over the DynamoDB log: a poison turn A, then good turns B and C
-    log = make_log(dynamodb, page_size=2, clock=FixedClock())
+    log = make_log(dynamodb, page_size=2, clock=FixedClock(T0))
     index = SqliteMemoryIndex(SqliteDatabase(tmp_path / "index.db"), DIM)
     s = scope()
     log.append(s, [message(1, content=f"{POISON} A"), message(2, content="I own a kayak."), message(3, content="Hi")])
@@ -347,7 +343,7 @@ def test_a_poison_turn_is_quarantined_and_retried_on_dynamodb(dynamodb: Any, tmp
         return jobs
 
     # When jobs run until the scope settles
-    drain(ConsolidationService(log, index, TokenHashEmbedder(), answers(), FixedClock(), min_similarity=0.5))
+    drain(ConsolidationService(log, index, HashEmbedder(), answers(), FixedClock(T0), min_similarity=0.5))
 
     # Then m1 is quarantined and the later turns are consolidated
     assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated", "consolidated", "quarantined"]
@@ -356,7 +352,7 @@ def test_a_poison_turn_is_quarantined_and_retried_on_dynamodb(dynamodb: Any, tmp
     # When it is retried with a model that can read it
     assert log.release_quarantine(s) == ["m1"]
     fixed = answers(poison_reply=None)
-    assert drain(ConsolidationService(log, index, TokenHashEmbedder(), fixed, FixedClock(), min_similarity=0.5)) == 1
+    assert drain(ConsolidationService(log, index, HashEmbedder(), fixed, FixedClock(T0), min_similarity=0.5)) == 1
 
     # Then it is consolidated, its observation counted, the watermark untouched
     assert [v.state for v in log.list_turns(s, limit=10).items] == ["consolidated"] * 3

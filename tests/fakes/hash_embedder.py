@@ -1,22 +1,23 @@
-"""A deterministic embedder for unit tests only: hashed word and character-bigram features, L2-normalised."""
+"""A deterministic embedder for tests only: signed hashed bag-of-terms vectors (words, CJK characters and CJK
+bigrams, the same terms as the SQLite keyword index), L2-normalised. Texts sharing terms come out similar."""
 
 import hashlib
-import itertools
 import math
-import re
 from collections.abc import Sequence
 
-_WORD = re.compile(r"[\u4e00-\u9fff]|[^\W_]+", re.UNICODE)
+from mnemoscope.adapters.local.text_terms import terms
+
+DIM = 64
 
 
 class HashEmbedder:
-    def __init__(self, dimension: int = 64) -> None:
+    def __init__(self, dimension: int = DIM) -> None:
         self._dimension = dimension
         self.calls = 0
 
     @property
     def model_id(self) -> str:
-        return f"hash-{self._dimension}"
+        return f"test:token-hash-{self._dimension}"
 
     @property
     def dimension(self) -> int:
@@ -32,9 +33,9 @@ class HashEmbedder:
 
     def _vector(self, text: str) -> list[float]:
         vector = [0.0] * self._dimension
-        tokens = _WORD.findall(text.lower())
-        for token in tokens + [a + b for a, b in itertools.pairwise(tokens)]:
-            digest = hashlib.md5(token.encode()).digest()
-            vector[int.from_bytes(digest[:4], "little") % self._dimension] += 1.0 if digest[4] % 2 else -1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return [v / norm for v in vector] if any(vector) else [1.0 / math.sqrt(self._dimension)] * self._dimension
+        for term in terms(text):
+            digest = hashlib.sha256(term.encode()).digest()
+            vector[digest[0] % self._dimension] += 1.0 if digest[1] % 2 else -1.0
+        norm = math.sqrt(sum(v * v for v in vector))
+        # A text without terms still needs a unit vector (cosine is undefined for zero).
+        return [v / norm for v in vector] if norm else [1.0 / math.sqrt(self._dimension)] * self._dimension

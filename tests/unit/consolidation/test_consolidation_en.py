@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from mnemoscope.domain.time_range import TimeRange
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
-from tests.unit.consolidation.conftest import FRIDAY, World, decisions, extraction, fact
+from tests.fakes.world import World
+from tests.unit.consolidation.conftest import FRIDAY, decisions, extraction, fact
 
 
 def test_chit_chat_is_consumed_without_memories_or_a_second_call(world: World) -> None:
@@ -18,7 +19,7 @@ def test_chit_chat_is_consumed_without_memories_or_a_second_call(world: World) -
     model = ScriptedChatModel([as_json(extraction(("m1", 0, []), ("m2", 0, [])))])
 
     # When the scope is consolidated
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then nothing is stored, the turns are consumed, and only the extraction call was made
     assert world.memories() == []
@@ -35,7 +36,7 @@ def test_assistant_only_turns_are_consumed_without_any_model_call(world: World) 
     model = ScriptedChatModel()
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert model.requests == []
@@ -46,7 +47,7 @@ def test_assistant_only_turns_are_consumed_without_any_model_call(world: World) 
 def test_nothing_pending_is_a_cheap_no_op(world: World) -> None:
     # Given an empty log / When
     model = ScriptedChatModel()
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert report.skipped_reason == "no_pending_turns"
@@ -61,7 +62,7 @@ def test_fiction_scored_one_is_ignored_even_if_the_model_wrote_facts(world: Worl
     model = ScriptedChatModel([as_json(answer)])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert world.memories() == []
@@ -106,7 +107,7 @@ def test_next_week_and_next_month_facts_get_the_absolute_time_from_the_message_t
     model = ScriptedChatModel([as_json(answer)])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then the prompt shows each message's own timestamp with its weekday
     assert "[m1] USER 2024-08-02T15:00:00+08:00 (Friday)" in model.user_prompts[0]
@@ -135,7 +136,7 @@ def test_an_impossible_event_time_is_dropped_but_the_fact_kept(world: World) -> 
     model = ScriptedChatModel([as_json(answer)])
 
     # When
-    world.service(model).run(world.scope)
+    world.consolidation(model).run(world.scope)
 
     # Then
     assert sorted((m.content, m.event_time) for m in world.memories()) == [
@@ -148,7 +149,7 @@ def test_a_job_change_supersedes_the_old_job_and_keeps_it_as_history(world: Worl
     # Given a stored job
     world.say(("m1", "user", "I work at Tencent."))
     first = ScriptedChatModel([as_json(extraction(("m1", 3, [fact("The user works at Tencent.", "Tencent")])))])
-    world.service(first).run(world.scope)
+    world.consolidation(first).run(world.scope)
     [old] = world.memories()
 
     # When the user reports a new job
@@ -159,7 +160,7 @@ def test_a_job_change_supersedes_the_old_job_and_keeps_it_as_history(world: Worl
             as_json(decisions(("F1", "contradicts", "M1"))),
         ]
     )
-    report = world.service(second).run(world.scope)
+    report = world.consolidation(second).run(world.scope)
 
     # Then the reconcile prompt showed the old memory, and the old job is expired, pointing to the new one
     assert second.calls == ["ExtractionResult", "ReconcileResult"]
@@ -178,7 +179,7 @@ def test_a_repeated_fact_is_not_duplicated_and_gains_the_new_source(world: World
     ScriptedChatModel_first = ScriptedChatModel(
         [as_json(extraction(("m1", 3, [fact("The user has a cat named Mimi.", "cat", "Mimi")])))]
     )
-    world.service(ScriptedChatModel_first).run(world.scope)
+    world.consolidation(ScriptedChatModel_first).run(world.scope)
 
     # When the user says it again
     world.say(("m2", "user", "Mimi, my cat, is sleeping on my keyboard again."), start=datetime(2024, 8, 3, tzinfo=UTC))
@@ -188,7 +189,7 @@ def test_a_repeated_fact_is_not_duplicated_and_gains_the_new_source(world: World
             as_json(decisions(("F1", "repeat", "M1"))),
         ]
     )
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then there is still one memory, now citing both messages
     [memory] = world.memories()
@@ -217,7 +218,7 @@ def test_within_one_batch_the_later_of_two_contradicting_facts_wins(world: World
     )
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then the earlier one is stored as history, superseded by the later one
     [valid] = world.valid()
@@ -242,7 +243,7 @@ def test_unrelated_new_facts_with_no_neighbours_need_no_second_call(world: World
     )
 
     # When
-    report = world.service(model, min_similarity=0.9).run(world.scope)
+    report = world.consolidation(model, min_similarity=0.9).run(world.scope)
 
     # Then
     assert model.calls == ["ExtractionResult"]

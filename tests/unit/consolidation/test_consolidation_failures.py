@@ -9,7 +9,8 @@ from mnemoscope.domain.errors import DependencyUnavailable, ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.prompts.markers import RECALLED_MEMORY_END, RECALLED_MEMORY_MARKER
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
-from tests.unit.consolidation.conftest import World, decisions, extraction, fact
+from tests.fakes.world import World
+from tests.unit.consolidation.conftest import decisions, extraction, fact
 
 GOOD = as_json(extraction(("m1", 3, [fact("The user works at Tencent.", "Tencent")])))
 BAD_OUTPUTS = {
@@ -34,7 +35,7 @@ def test_invalid_extraction_output_gets_one_repair_then_counts_as_a_failed_attem
     model = ScriptedChatModel([bad, bad])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then nothing is stored, the failure is counted and a follow-up is asked for
     assert (report.failed, report.failed_attempts, report.has_more) == ("LlmOutputInvalid", 1, True)
@@ -54,7 +55,7 @@ def test_a_successful_repair_stores_the_facts(world: World) -> None:
     model = ScriptedChatModel([BAD_OUTPUTS["truncated"], f"```json\n{GOOD}\n```"])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert report.stored == 1 and report.model_calls == 1
@@ -65,13 +66,13 @@ def test_an_unknown_id_in_the_reconcile_answer_is_invalid(world: World) -> None:
     # Given a stored memory and a similar new fact
     world.say(("m0", "user", "I work at Tencent."))
     seed = ScriptedChatModel([as_json(extraction(("m0", 3, [fact("The user works at Tencent.")])))])
-    world.service(seed).run(world.scope)
+    world.consolidation(seed).run(world.scope)
     world.say(("m1", "user", "Now I work at Alibaba."))
     wrong = as_json(decisions(("F1", "contradicts", "M7")))
     model = ScriptedChatModel([as_json(extraction(("m1", 3, [fact("The user works at Alibaba.")]))), wrong, wrong])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert report.failed == "LlmOutputInvalid" and report.model_requests == 3
@@ -87,7 +88,7 @@ def test_model_timeouts_are_retried_then_the_job_fails_as_unavailable(world: Wor
 
     # When / Then
     with pytest.raises(DependencyUnavailable):
-        world.service(model).run(world.scope)
+        world.consolidation(model).run(world.scope)
     assert len(model.requests) == 3
     assert len(model.sleeps) == 2 and model.sleeps[1] > model.sleeps[0]
     _assert_untouched(world, turns=1)
@@ -97,7 +98,7 @@ def test_a_transient_failure_then_success_consolidates(world: World) -> None:
     world.say(("m1", "user", "I work at Tencent."))
     model = ScriptedChatModel([TransientModelError("HTTP 429"), GOOD])
 
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     assert report.stored == 1
 
@@ -105,11 +106,11 @@ def test_a_transient_failure_then_success_consolidates(world: World) -> None:
 def test_a_redelivered_job_does_nothing_twice(world: World) -> None:
     # Given a consolidated scope
     world.say(("m1", "user", "I work at Tencent."))
-    world.service(ScriptedChatModel([GOOD])).run(world.scope)
+    world.consolidation(ScriptedChatModel([GOOD])).run(world.scope)
 
     # When the same job is delivered again
     model = ScriptedChatModel()
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert model.requests == [] and report.skipped_reason == "no_pending_turns"
@@ -119,7 +120,7 @@ def test_a_redelivered_job_does_nothing_twice(world: World) -> None:
 def test_a_retry_after_a_failed_reconcile_stores_each_fact_once(world: World) -> None:
     # Given a stored memory, and a job whose second call fails
     world.say(("m0", "user", "I work at Tencent."))
-    world.service(ScriptedChatModel([as_json(extraction(("m0", 3, [fact("The user works at Tencent.")])))])).run(
+    world.consolidation(ScriptedChatModel([as_json(extraction(("m0", 3, [fact("The user works at Tencent.")])))])).run(
         world.scope
     )
     world.say(("m1", "user", "I now work at Alibaba."), ("m2", "user", "I also started learning piano."))
@@ -128,12 +129,12 @@ def test_a_retry_after_a_failed_reconcile_stores_each_fact_once(world: World) ->
     )
     failing = ScriptedChatModel([facts, TransientModelError("HTTP 503")], max_retries=0)
     with pytest.raises(DependencyUnavailable):
-        world.service(failing).run(world.scope)
+        world.consolidation(failing).run(world.scope)
     assert len(world.memories()) == 1
 
     # When SQS retries the job
     retry = ScriptedChatModel([facts, as_json(decisions(("F1", "contradicts", "M1")))])
-    world.service(retry).run(world.scope)
+    world.consolidation(retry).run(world.scope)
 
     # Then
     assert sorted(m.content for m in world.valid()) == ["The user learns piano.", "The user works at Alibaba."]
@@ -165,12 +166,12 @@ def test_a_crash_between_index_write_and_watermark_does_not_duplicate_on_retry(w
     )
     world.chat_log = _WatermarkFailsOnce(world.chat_log)  # type: ignore[assignment]
     with pytest.raises(DependencyUnavailable):
-        world.service(ScriptedChatModel([answer])).run(world.scope)
+        world.consolidation(ScriptedChatModel([answer])).run(world.scope)
     assert len(world.memories()) == 2
 
     # When the job is retried with the same answer
     model = ScriptedChatModel([answer])
-    world.service(model).run(world.scope)
+    world.consolidation(model).run(world.scope)
 
     # Then the same ids are overwritten: no duplicates, and its own memories are not "neighbours" (no call 2)
     assert len(world.memories()) == 2
@@ -183,11 +184,11 @@ def test_without_a_model_nothing_is_consumed(world: World) -> None:
 
     # When / Then
     with pytest.raises(ModelNotConfigured):
-        world.service(None).run(world.scope)
+        world.consolidation(None).run(world.scope)
     _assert_untouched(world, turns=2)
 
     # And once a model is configured the turns are consolidated
-    report = world.service(ScriptedChatModel([GOOD])).run(world.scope)
+    report = world.consolidation(ScriptedChatModel([GOOD])).run(world.scope)
     assert report.stored == 1
 
 
@@ -204,7 +205,7 @@ def test_system_prompts_and_recalled_memories_never_become_memories(world: World
     model = ScriptedChatModel([as_json(extraction(("m2", 3, [fact("The user loves hiking.", "hiking")])))])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then the model never saw the system prompt, the recalled lines, or the recall-only turn
     prompt = model.user_prompts[0]
@@ -223,7 +224,7 @@ def test_a_fact_attributed_to_a_recall_only_turn_is_rejected(world: World) -> No
     bad = as_json(extraction(("m1", 3, [fact("The user works at Tencent.")])))
 
     # When
-    report = world.service(ScriptedChatModel([bad, bad])).run(world.scope)
+    report = world.consolidation(ScriptedChatModel([bad, bad])).run(world.scope)
 
     # Then: m1 is not a shown id, so the answer is invalid and nothing is stored
     assert report.failed == "LlmOutputInvalid"
@@ -234,7 +235,7 @@ def test_system_turns_alone_are_consumed_without_a_model_call(world: World) -> N
     world.say(("s1", "system", "You are a helpful assistant."))
     model = ScriptedChatModel()
 
-    report = world.service(None).run(world.scope)
+    report = world.consolidation(None).run(world.scope)
     assert report.skipped_reason == "no_user_turns"
     assert model.requests == []
 
@@ -243,7 +244,7 @@ def test_a_job_reads_at_most_max_turns_and_says_there_is_more(world: World) -> N
     world.say(*((f"m{i}", "user", f"hello {i}") for i in range(5)))
     model = ScriptedChatModel([as_json(extraction(*((f"m{i}", 0, []) for i in range(3))))])
 
-    report = world.service(model, max_turns_per_job=3).run(world.scope)
+    report = world.consolidation(model, max_turns_per_job=3).run(world.scope)
 
     assert report.has_more and report.watermark == 3
     assert "[m3]" not in model.user_prompts[0]
@@ -253,7 +254,7 @@ def test_at_most_two_model_calls_per_job_even_with_many_similar_facts(world: Wor
     # Given several stored jobs and a batch with many related facts
     world.say(*((f"m{i}", "user", f"I worked at company {i}.") for i in range(4)))
     seed = extraction(*((f"m{i}", 3, [fact(f"The user worked at company {i}.")]) for i in range(4)))
-    world.service(ScriptedChatModel([as_json(seed)]), min_similarity=0.99).run(world.scope)
+    world.consolidation(ScriptedChatModel([as_json(seed)]), min_similarity=0.99).run(world.scope)
     world.say(
         *((f"n{i}", "user", f"I work at company {i + 10} now.") for i in range(4)),
         start=datetime(2024, 9, 1, tzinfo=UTC),
@@ -262,7 +263,7 @@ def test_at_most_two_model_calls_per_job_even_with_many_similar_facts(world: Wor
     model = ScriptedChatModel([as_json(batch), as_json(decisions())])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.consolidation(model).run(world.scope)
 
     # Then
     assert report.model_calls == len(model.calls) == 2

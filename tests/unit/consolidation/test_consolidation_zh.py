@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from mnemoscope.domain.time_range import TimeRange
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
-from tests.unit.consolidation.conftest import World, all_new, decisions, extraction, fact
+from tests.fakes.world import World
+from tests.unit.consolidation.conftest import all_new, decisions, extraction, fact
 
 
 def test_chinese_chit_chat_is_filtered_with_the_chinese_prompt(world: World) -> None:
@@ -16,7 +17,7 @@ def test_chinese_chit_chat_is_filtered_with_the_chinese_prompt(world: World) -> 
     model = ScriptedChatModel([as_json(extraction(("m1", 0, [])))])
 
     # When
-    report = world.service_zh(model).run(world.scope)
+    report = world.consolidation_zh(model).run(world.scope)
 
     # Then the Chinese prompt was used, with a Chinese weekday, and nothing was stored
     system, user = model.requests[0][0].content, model.user_prompts[0]
@@ -61,7 +62,7 @@ def test_chinese_facts_keep_the_language_and_names_and_get_absolute_times(world:
     model = ScriptedChatModel([as_json(answer), all_new])
 
     # When
-    report = world.service_zh(model).run(world.scope)
+    report = world.consolidation_zh(model).run(world.scope)
 
     # Then
     assert report.stored == 3
@@ -80,7 +81,7 @@ def test_chinese_fictional_micro_drama_is_ignored(world: World) -> None:
     world.say(("m1", "user", "我们来演一出短剧：我是一位被流放的公主，住在海底城堡里。"))
     model = ScriptedChatModel([as_json(extraction(("m1", 1, [])))])
 
-    report = world.service_zh(model).run(world.scope)
+    report = world.consolidation_zh(model).run(world.scope)
 
     assert world.memories() == [] and report.watermark == 1
 
@@ -88,7 +89,7 @@ def test_chinese_fictional_micro_drama_is_ignored(world: World) -> None:
 def test_chinese_job_change_supersedes_the_old_job(world: World) -> None:
     # Given 用户在腾讯工作
     world.say(("m1", "user", "我在腾讯工作，是一名工程师。"))
-    world.service_zh(ScriptedChatModel([as_json(extraction(("m1", 3, [fact("用户在腾讯工作。", "腾讯")])))])).run(
+    world.consolidation_zh(ScriptedChatModel([as_json(extraction(("m1", 3, [fact("用户在腾讯工作。", "腾讯")])))])).run(
         world.scope
     )
     [old] = world.memories()
@@ -101,7 +102,7 @@ def test_chinese_job_change_supersedes_the_old_job(world: World) -> None:
             as_json(decisions(("F1", "contradicts", "M1"))),
         ]
     )
-    report = world.service_zh(model).run(world.scope)
+    report = world.consolidation_zh(model).run(world.scope)
 
     # Then
     assert "新事实及相似项" in model.user_prompts[1]
@@ -115,7 +116,9 @@ def test_chinese_job_change_supersedes_the_old_job(world: World) -> None:
 
 def test_chinese_repeat_merges_sources(world: World) -> None:
     world.say(("m1", "user", "我喜欢吃西瓜。"))
-    world.service_zh(ScriptedChatModel([as_json(extraction(("m1", 3, [fact("用户喜欢吃西瓜。")])))])).run(world.scope)
+    world.consolidation_zh(ScriptedChatModel([as_json(extraction(("m1", 3, [fact("用户喜欢吃西瓜。")])))])).run(
+        world.scope
+    )
     world.say(("m2", "user", "夏天我最爱西瓜了。"), start=datetime(2024, 8, 3, tzinfo=UTC))
     model = ScriptedChatModel(
         [
@@ -124,7 +127,7 @@ def test_chinese_repeat_merges_sources(world: World) -> None:
         ]
     )
 
-    report = world.service_zh(model).run(world.scope)
+    report = world.consolidation_zh(model).run(world.scope)
 
     [memory] = world.memories()
     assert memory.source_message_ids == ("m1", "m2") and report.repeats == 1

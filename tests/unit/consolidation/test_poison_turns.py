@@ -12,7 +12,8 @@ from mnemoscope.services.consolidation import ConsolidationReport, Consolidation
 from mnemoscope.services.poison import PoisonPolicy
 from tests.contracts.builders import T0, message
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
-from tests.unit.consolidation.conftest import World, all_new, extraction, fact
+from tests.fakes.world import World
+from tests.unit.consolidation.conftest import all_new, extraction, fact
 
 POISON = "POISON"
 
@@ -54,7 +55,7 @@ def test_a_poison_head_is_quarantined_and_the_later_turns_become_observations(wo
     policy = PoisonPolicy()
 
     # When jobs run until the scope settles
-    reports = drain(world.service(model, poison=policy), world)
+    reports = drain(world.consolidation(model, poison=policy), world)
 
     # Then B and C are observations, A is quarantined with a safe reason, nothing is pending
     sources = sorted(s for m in world.valid() for s in m.source_message_ids)
@@ -79,7 +80,7 @@ def test_a_poison_in_the_middle_of_a_long_batch_costs_logarithmic_jobs(world: Wo
     model = answers()
 
     # When
-    reports = drain(world.service(model, poison=policy), world)
+    reports = drain(world.consolidation(model, poison=policy), world)
 
     # Then every other turn is consolidated and the poison alone is quarantined
     assert {k for k, v in states(world).items() if v == "quarantined"} == {"t11"}
@@ -94,13 +95,13 @@ def test_a_poison_in_the_middle_of_a_long_batch_costs_logarithmic_jobs(world: Wo
 def test_a_retried_turn_is_consolidated_once_the_model_can_read_it(world: World) -> None:
     # Given A quarantined while B and C were consolidated
     world.say(("A", "user", f"{POISON} I collect shells."), ("B", "user", "I collect stamps."), ("C", "user", "Hi"))
-    drain(world.service(answers()), world)
+    drain(world.consolidation(answers()), world)
     assert states(world)["A"] == "quarantined"
 
     # When the user retries it and the model is fixed
     assert world.chat_log.release_quarantine(world.scope, ["A"]) == ["A"]
     assert states(world)["A"] == "pending"
-    reports = drain(world.service(answers(poison_reply=None)), world)
+    reports = drain(world.consolidation(answers(poison_reply=None)), world)
 
     # Then A becomes an observation; the others are not consolidated twice
     assert states(world) == {"A": "consolidated", "B": "consolidated", "C": "consolidated"}
@@ -115,7 +116,7 @@ def test_a_refused_input_is_quarantined_like_invalid_output(world: World) -> Non
     refusal = ModelInputRejected("openai request rejected: HTTP 400 content_filter")
 
     # When
-    drain(world.service(answers(poison_reply=refusal)), world)
+    drain(world.consolidation(answers(poison_reply=refusal)), world)
 
     # Then
     view = next(v for v in world.chat_log.list_turns(world.scope, 10).items if v.logged.message.id == "A")
@@ -128,7 +129,7 @@ def test_a_refused_input_is_quarantined_like_invalid_output(world: World) -> Non
 def test_an_outage_never_counts_toward_quarantine(world: World) -> None:
     # Given a model that is down for the poison prompt (and for everything, as an outage would be)
     world.say(("A", "user", f"{POISON}"), ("B", "user", "I collect stamps."))
-    service = world.service(answers(poison_reply=DependencyUnavailable("openai unavailable")))
+    service = world.consolidation(answers(poison_reply=DependencyUnavailable("openai unavailable")))
 
     # When the job runs many times
     for _ in range(6):
@@ -147,7 +148,7 @@ def test_a_flaky_failure_that_then_succeeds_leaves_no_streak(world: World) -> No
     model = ScriptedChatModel(["nonsense", "nonsense", *list(good.answers)[:10]])
 
     # When
-    reports = drain(world.service(model), world)
+    reports = drain(world.consolidation(model), world)
 
     # Then the retry consolidated the whole batch and the streak is gone
     assert [r.failed for r in reports] == ["LlmOutputInvalid", None]

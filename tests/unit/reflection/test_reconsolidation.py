@@ -1,7 +1,8 @@
 """Long-term re-consolidation: newer observations against older similar ones of any day."""
 
 from tests.fakes.scripted_chat_model import ScriptedChatModel
-from tests.unit.reflection.conftest import NOW, World, day, pairs, subjects, updates
+from tests.fakes.world import World
+from tests.unit.reflection.conftest import NOW, day, pairs, subjects, updates
 
 BAKERY = "The user works at a bakery."
 HOSPITAL = "The user works at a hospital."
@@ -16,7 +17,7 @@ def test_a_newer_job_supersedes_the_older_one(world: World) -> None:
     model = ScriptedChatModel([pairs((HOSPITAL, BAKERY, "contradicts"))])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then the prompt showed both dates and the pair
     assert model.calls == ["ReconsolidationResult"]
@@ -39,7 +40,7 @@ def test_a_repeat_is_merged_into_the_older_memory(world: World) -> None:
     model = ScriptedChatModel([pairs((CAT_AGAIN, CAT, "repeats"))])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then the older memory is kept and gains the newer source; the newer one expires, pointing to it
     kept = world.get(old.id)
@@ -57,7 +58,7 @@ def test_unrelated_pairs_change_nothing_but_the_flag(world: World) -> None:
     model = ScriptedChatModel(['{"pairs": []}'])
 
     # When
-    world.service(model).run(world.scope)
+    world.reflection(model).run(world.scope)
 
     # Then
     assert world.get(old.id).status == "valid" and world.get(new.id).status == "valid"
@@ -71,7 +72,7 @@ def test_observations_without_older_neighbours_are_checked_without_a_call(world:
     model = ScriptedChatModel()
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then
     assert model.requests == []
@@ -85,7 +86,7 @@ def test_the_budget_limits_each_run_to_the_oldest_observations(world: World) -> 
     nodes = [world.observe(text, day(1 + i), reflected=True) for i, text in enumerate(texts)]
 
     # When one run with a budget of two
-    report = world.service(ScriptedChatModel(), reconsolidation_budget=2).run(world.scope)
+    report = world.reflection(ScriptedChatModel(), reconsolidation_budget=2).run(world.scope)
 
     # Then only the two oldest are checked, more is reported, and the counters stay up for another job
     assert [world.get(n.id).reconsolidated for n in nodes] == [True, True, False, False, False]
@@ -93,7 +94,7 @@ def test_the_budget_limits_each_run_to_the_oldest_observations(world: World) -> 
     assert world.chat_log.state(world.scope).unreflected_observations == 5
 
     # When it runs again, the next two
-    world.service(ScriptedChatModel(), reconsolidation_budget=2).run(world.scope)
+    world.reflection(ScriptedChatModel(), reconsolidation_budget=2).run(world.scope)
     assert [world.get(n.id).reconsolidated for n in nodes] == [True, True, True, True, False]
 
 
@@ -113,7 +114,7 @@ def test_a_contradiction_and_a_later_repeat_in_one_batch_resolve_in_time_order(w
     )
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then bakery is superseded once (by the first hospital), and the repeat merged into it
     assert world.get(bakery.id).superseded_by == hospital.id
@@ -147,7 +148,7 @@ def test_one_run_makes_at_most_three_model_calls(world: World) -> None:
     )
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then
     assert model.calls == ["SubjectResult", "InsightUpdateResult", "ReconsolidationResult"]

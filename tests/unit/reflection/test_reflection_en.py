@@ -5,7 +5,8 @@ from mnemoscope.domain.memory import InsightRevision
 from mnemoscope.domain.message import Message
 from mnemoscope.workers.reflect_subjects import insight_id_for
 from tests.fakes.scripted_chat_model import ScriptedChatModel
-from tests.unit.reflection.conftest import NOW, World, day, subjects, updates
+from tests.fakes.world import World
+from tests.unit.reflection.conftest import NOW, day, subjects, updates
 
 JOB = "The user works as a software engineer at Alibaba."
 APPLES = "The user likes eating apples."
@@ -40,7 +41,7 @@ def test_after_enough_observations_insights_appear_for_new_subjects(world: World
     model = _notebook_model()
 
     # When the scope is reflected
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then one discovery call saw every observation with its date, and one update call gave the values
     assert model.calls == ["SubjectResult", "InsightUpdateResult"]
@@ -72,12 +73,12 @@ def test_after_enough_observations_insights_appear_for_new_subjects(world: World
 def test_a_rerun_with_nothing_new_makes_no_model_call(world: World) -> None:
     # Given a reflected scope
     _notebook(world)
-    world.service(_notebook_model()).run(world.scope)
+    world.reflection(_notebook_model()).run(world.scope)
     before = world.memories()
 
     # When reflection runs again
     model = ScriptedChatModel()
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then nothing is asked and nothing changes
     assert model.requests == []
@@ -93,7 +94,7 @@ def test_a_changed_fruit_preference_updates_the_insight_and_keeps_the_old_value_
     model = ScriptedChatModel([updates(("fruit preference", "updated", "prefers mangoes", [MANGOES]))])
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then only the update call ran (one new observation is below the discovery threshold), showing both dates
     assert model.calls == ["InsightUpdateResult"]
@@ -114,7 +115,7 @@ def test_a_changed_fruit_preference_updates_the_insight_and_keeps_the_old_value_
 
     # When it runs again, the observation is not shown twice
     again = ScriptedChatModel()
-    assert world.service(again).run(world.scope).model_calls == 0
+    assert world.reflection(again).run(world.scope).model_calls == 0
     assert again.requests == []
 
 
@@ -125,7 +126,7 @@ def test_fewer_than_min_observations_and_no_insight_make_no_model_call(world: Wo
     model = ScriptedChatModel()
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then no subject call; the observations wait for the next run, the scheduler's counters are reset
     assert model.requests == []
@@ -146,7 +147,7 @@ def test_a_duplicate_subject_proposed_by_the_model_is_dropped(world: World) -> N
     )
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then the discovery prompt listed the existing key, and only the genuinely new subject was kept
     assert "Subjects already in the profile: Job" in model.user_prompts[0]
@@ -167,7 +168,7 @@ def test_a_new_subject_without_a_value_is_not_created(world: World) -> None:
     )
 
     # When
-    report = world.service(model).run(world.scope)
+    report = world.reflection(model).run(world.scope)
 
     # Then no empty insight is stored
     assert set(world.insights()) == {"job"}
@@ -182,7 +183,7 @@ def test_an_update_citing_no_observation_cites_those_shown(world: World) -> None
     )
 
     # When
-    world.service(model).run(world.scope)
+    world.reflection(model).run(world.scope)
 
     # Then the lineage still points at the observations the value came from
     assert world.insights()["job"].source_memory_ids
@@ -196,7 +197,7 @@ def test_the_users_name_is_used_when_known(world: World) -> None:
     _notebook(world)
 
     # When
-    world.service(_notebook_model()).run(world.scope)
+    world.reflection(_notebook_model()).run(world.scope)
 
     # Then
     assert world.insights()["job"].content == "job of Alice: software engineer at Alibaba"

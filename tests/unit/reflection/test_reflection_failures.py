@@ -10,7 +10,8 @@ from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.ports.memory_index import IndexEntry
 from mnemoscope.services.jobs import JobRunner
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
-from tests.unit.reflection.conftest import World, day, pairs, subjects, updates
+from tests.fakes.world import World
+from tests.unit.reflection.conftest import day, pairs, subjects, updates
 
 TEXTS = [
     "The user works as a software engineer at Alibaba.",
@@ -64,12 +65,12 @@ def test_invalid_model_output_fails_the_run_and_stores_nothing(world: World, ans
 
     # When / Then the run fails after one repair, and nothing (flags included) has changed
     with pytest.raises(LlmOutputInvalid):
-        world.service(model).run(world.scope)
+        world.reflection(model).run(world.scope)
     assert _snapshot(world) == before
 
     # And a rerun with good answers does the whole work
     rerun = ScriptedChatModel([GOOD_SUBJECTS, GOOD_UPDATES, pairs((HOSPITAL, BAKERY, "contradicts"))])
-    report = world.service(rerun).run(world.scope)
+    report = world.reflection(rerun).run(world.scope)
     assert (report.subjects_added, report.superseded, report.model_calls) == (1, 1, 3)
 
 
@@ -80,7 +81,7 @@ def test_no_model_raises_model_not_configured_and_touches_nothing(world: World) 
 
     # When / Then
     with pytest.raises(ModelNotConfigured):
-        world.service(None).run(world.scope)
+        world.reflection(None).run(world.scope)
     assert _snapshot(world) == before
 
 
@@ -90,9 +91,9 @@ def test_the_job_runner_pauses_without_a_model_and_reports_counts_with_one(world
     job = ScopeJob(kind="reflect", scope=world.scope, requested_at=datetime(2024, 8, 10, tzinfo=UTC))
 
     # When / Then
-    assert JobRunner(world.chat_log, None, world.service(None)).run(job).status == "paused"
+    assert JobRunner(world.chat_log, None, world.reflection(None)).run(job).status == "paused"
     model = ScriptedChatModel([GOOD_SUBJECTS, GOOD_UPDATES, pairs((HOSPITAL, BAKERY, "contradicts"))])
-    outcome = JobRunner(world.chat_log, None, world.service(model)).run(job)
+    outcome = JobRunner(world.chat_log, None, world.reflection(model)).run(job)
     assert outcome.status == "done"
     assert (outcome.detail["subjects_added"], outcome.detail["model_calls"]) == (1, 3)
 
@@ -119,7 +120,7 @@ def test_a_failure_between_content_and_flags_is_redone_by_the_rerun(world: World
     _given_observations(world)
     failing = _FailingSecondUpsert(world)
     model = ScriptedChatModel([GOOD_SUBJECTS, GOOD_UPDATES, pairs((HOSPITAL, BAKERY, "contradicts"))])
-    service = world.service(model)
+    service = world.reflection(model)
     service._index = failing  # type: ignore[assignment]  # the one seam: swap the port for a failing wrapper
     with pytest.raises(DependencyUnavailable):
         service.run(world.scope)
@@ -128,7 +129,7 @@ def test_a_failure_between_content_and_flags_is_redone_by_the_rerun(world: World
 
     # When the job is retried
     rerun = ScriptedChatModel([GOOD_SUBJECTS, GOOD_UPDATES])
-    report = world.service(rerun).run(world.scope)
+    report = world.reflection(rerun).run(world.scope)
 
     # Then the subject is now a duplicate, the same value is no update (no history churn, lineage not duplicated),
     # the superseded job needs no new call, and the flags are written

@@ -3,7 +3,8 @@
 
 from mnemoscope.domain.memory import InsightRevision
 from tests.fakes.scripted_chat_model import ScriptedChatModel
-from tests.unit.reflection.conftest import NOW, World, day, pairs, subjects, updates
+from tests.fakes.world import World
+from tests.unit.reflection.conftest import NOW, day, pairs, subjects, updates
 
 JOB = "用户是阿里巴巴的软件工程师。"
 APPLES = "用户喜欢吃苹果。"
@@ -28,7 +29,7 @@ def test_chinese_observations_give_chinese_insights(world: World) -> None:
     )
 
     # When
-    report = world.service(model, insight_min_similarity=0.3).run(world.scope)
+    report = world.reflection(model, insight_min_similarity=0.3).run(world.scope)
 
     # Then both prompts are Chinese, with Chinese weekdays
     assert model.calls == ["SubjectResult", "InsightUpdateResult"]
@@ -52,7 +53,7 @@ def test_a_changed_chinese_fruit_preference_keeps_the_old_value_as_history(world
     model = ScriptedChatModel([updates(("水果偏好", "updated", "更喜欢芒果", [MANGOES]))])
 
     # When
-    world.service(model).run(world.scope)
+    world.reflection(model).run(world.scope)
 
     # Then
     assert "I1 [水果偏好]: 喜欢苹果 (更新于 2024-08-01 星期四)" in model.user_prompts[0]
@@ -70,7 +71,7 @@ def test_a_chinese_job_change_across_days_supersedes_the_old_job(world: World) -
     model = ScriptedChatModel([pairs(("用户在医院工作。", "用户在面包店工作。", "contradicts"))])
 
     # When
-    report = world.service(model, min_similarity=0.45).run(world.scope)
+    report = world.reflection(model, min_similarity=0.45).run(world.scope)
 
     # Then the Chinese prompt was used and the old job is history, superseded by the new one
     assert "记忆，按时间先后：" in model.user_prompts[0] and "O2 -> O1" in model.user_prompts[0]
