@@ -35,7 +35,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
         logger.warning("job failed", extra={"error": type(error).__name__, "reason": reason})
         raise
     metrics.add_metric(name=f"Jobs{outcome.status.title()}", unit="Count", value=1)
-    counts = {k: v for k, v in outcome.detail.items() if isinstance(v, int)}
+    counts = outcome.counts()
     if counts.get("quarantined"):
         metrics.add_metric(name="TurnsQuarantined", unit="Count", value=counts["quarantined"])
     # Model cost per job kind: calls and tokens as CloudWatch metrics.

@@ -47,7 +47,6 @@ class ConsolidationReport(JobReport):
     repeats: int = 0
     superseded: int = 0
     watermark: int = 0
-    failed: str | None = None
     failed_attempts: int = 0
     quarantined: int = 0
 
@@ -96,22 +95,23 @@ class ConsolidationService:
         streak = self._poison.active(self._log.state(scope).failure, pending[0].seq)
         batch = pending[: self._poison.window(streak, pending[0].seq, self._max_turns)]
         last_seq = batch[-1].seq
-        base: dict[str, object] = {
-            "scope_key": scope.key,
-            "turns_read": len(batch),
-            "has_more": len(batch) < len(pending) or len(pending) >= self._max_turns,
-        }
+        base = ConsolidationReport(
+            scope_key=scope.key,
+            turns_read=len(batch),
+            has_more=len(batch) < len(pending) or len(pending) >= self._max_turns,
+        )
         turns = prepare_turns(batch, self._tz)
         user_ids = user_turn_ids(turns)
         if not user_ids:
             # Assistant-only or system-only turns hold nothing to remember: consume them without a model call.
             self._advance(scope, last_seq, 0, streak)
-            return ConsolidationReport.model_validate(base | {"skipped_reason": "no_user_turns", "watermark": last_seq})
+            return base.model_copy(update={"skipped_reason": "no_user_turns", "watermark": last_seq})
         if self._model is None:
             raise ModelNotConfigured("consolidation needs a chat model (MNEMOSCOPE_CHAT_PROVIDER)")
         usage_before = self._model.usage
         try:
-            return self._consolidate(scope, self._model, turns, streak, last_seq, base | {"user_turns": len(user_ids)})
+            base = base.model_copy(update={"user_turns": len(user_ids)})
+            return self._consolidate(scope, self._model, turns, streak, last_seq, base)
         except DETERMINISTIC_FAILURES as error:
             usage = self._model.usage - usage_before
             spent = {
@@ -119,7 +119,7 @@ class ConsolidationService:
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
             }
-            return self._failed(scope, batch, streak, error, base | spent)
+            return self._failed(scope, batch, streak, error, base.model_copy(update=spent))
 
     def _failed(
         self,
@@ -127,7 +127,7 @@ class ConsolidationService:
         batch: Sequence[LoggedMessage],
         streak: FailureStreak | None,
         error: Exception,
-        base: dict[str, object],
+        base: ConsolidationReport,
     ) -> ConsolidationReport:
         """Count the failure, or quarantine the batch's one turn when the policy says so; a follow-up job goes on."""
         step = self._poison.after_failure(streak, batch, error)
@@ -144,14 +144,13 @@ class ConsolidationService:
         else:
             self._log.save_failure(scope, step.streak)
             logger.warning("consolidation failed, batch kept for a retry", extra=fields | {"turns": len(batch)})
-        return ConsolidationReport.model_validate(
-            base
-            | {
+        return base.model_copy(
+            update={
                 "failed": step.streak.error,
                 "failed_attempts": step.streak.failures,
                 "quarantined": int(step.quarantine),
                 # a retry of the narrowed batch, or the turns after the quarantined one
-                "has_more": not step.quarantine or bool(base["has_more"]),
+                "has_more": not step.quarantine or base.has_more,
                 "skipped_reason": "quarantined" if step.quarantine else "failed_will_retry",
             }
         )
@@ -163,7 +162,7 @@ class ConsolidationService:
         turns: list[PromptTurn],
         streak: FailureStreak | None,
         last_seq: int,
-        base: dict[str, object],
+        base: ConsolidationReport,
     ) -> ConsolidationReport:
         usage_before = model.usage
         language = detect_language(t.content for t in turns if t.role == "user")
@@ -176,9 +175,8 @@ class ConsolidationService:
             self._index.upsert(plan.entries())
         self._advance(scope, last_seq, plan.stored, streak)
         usage = model.usage - usage_before
-        report = ConsolidationReport.model_validate(
-            base
-            | {
+        report = base.model_copy(
+            update={
                 "facts_extracted": len(facts),
                 "stored": plan.stored,
                 "repeats": plan.repeats,

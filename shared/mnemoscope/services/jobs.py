@@ -1,14 +1,14 @@
 """Runs one scope job (consolidate or reflect): the work behind the queue, shared by SQS and the local queue."""
 
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock, SystemClock
-from mnemoscope.ports.job_queue import JobQueue, ScopeJob
+from mnemoscope.ports.job_queue import JobKind, JobQueue, ScopeJob
 
 
 class JobReport(BaseModel):
@@ -23,19 +23,33 @@ class JobReport(BaseModel):
     completion_tokens: int = 0
     skipped_reason: str | None = None
     has_more: bool = False
+    # The error class of a failure that retrying the same input cannot fix (see services/poison.py).
+    failed: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        """The numeric fields, for metrics and logs."""
+        return {k: v for k, v in self.model_dump().items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 class ScopeWorker(Protocol):
-    def run(self, scope: Scope) -> Any: ...
+    def run(self, scope: Scope) -> JobReport: ...
 
 
 class JobOutcome(BaseModel):
     """`retry`: the job hit a failure that retrying the same input cannot fix; it was counted (see
-    services/poison.py) and a follow-up job was queued, so the SQS record itself succeeds."""
+    services/poison.py) and a follow-up job was queued, so the SQS record itself succeeds. `paused`: no chat
+    model; `report` is None and `pending_turns` says what waits."""
 
-    kind: Literal["consolidate", "reflect"]
+    model_config = ConfigDict(frozen=True)
+
+    kind: JobKind
     status: Literal["done", "paused", "retry"]
-    detail: dict[str, Any] = {}
+    # SerializeAsAny: the dump carries the worker's own fields (ConsolidationReport, ReflectionReport).
+    report: SerializeAsAny[JobReport] | None = None
+    pending_turns: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return self.report.counts() if self.report else {"pending_turns": self.pending_turns}
 
 
 class JobRunner:
@@ -63,15 +77,14 @@ class JobRunner:
             report = worker.run(job.scope)
         except ModelNotConfigured:
             return self._paused(job)
-        detail = report.model_dump() if isinstance(report, BaseModel) else {}
-        if detail.get("has_more") and self._queue is not None:
+        if report.has_more and self._queue is not None:
             # A job reads a bounded number of turns (or failed and was counted): the rest goes to a follow-up job.
             follow_up = ScopeJob(
                 kind=job.kind, scope=job.scope, requested_at=self._clock.now(), follow_up=job.follow_up + 1
             )
             self._queue.enqueue(follow_up)
-        return JobOutcome(kind=job.kind, status="retry" if detail.get("failed") else "done", detail=detail)
+        return JobOutcome(kind=job.kind, status="retry" if report.failed else "done", report=report)
 
     def _paused(self, job: ScopeJob) -> JobOutcome:
         pending = len(self._chat_log.pending(job.scope)) if job.kind == "consolidate" else 0
-        return JobOutcome(kind=job.kind, status="paused", detail={"pending_turns": pending})
+        return JobOutcome(kind=job.kind, status="paused", pending_turns=pending)

@@ -95,7 +95,8 @@ def test_the_job_runner_pauses_without_a_model_and_reports_counts_with_one(world
     model = ScriptedChatModel([GOOD_SUBJECTS, GOOD_UPDATES, pairs((HOSPITAL, BAKERY, "contradicts"))])
     outcome = JobRunner(world.chat_log, None, world.reflection(model)).run(job)
     assert outcome.status == "done"
-    assert (outcome.detail["subjects_added"], outcome.detail["model_calls"]) == (1, 3)
+    assert outcome.report is not None
+    assert (outcome.counts()["subjects_added"], outcome.report.model_calls) == (1, 3)
 
 
 class _FailingSecondUpsert:
