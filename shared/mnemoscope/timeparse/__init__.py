@@ -42,8 +42,7 @@ Semantics (all ranges are half-open, in `now`'s timezone, computed with wall-clo
 from datetime import UTC, datetime
 
 from mnemoscope.domain.time_range import TimeRange
-from mnemoscope.timeparse import chinese, english
-from mnemoscope.timeparse.engine import choose, scan
+from mnemoscope.timeparse import chinese, compose, english
 from mnemoscope.timeparse.lang import detect_language, normalize_language
 from mnemoscope.timeparse.vague import has_vague_time
 
@@ -58,7 +57,7 @@ def resolve_time(text: str, now: datetime, *, lang: str | None = None) -> TimeRa
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     grammar = chinese.GRAMMAR if normalize_language(lang, text) == "zh" else english.GRAMMAR
-    return choose(scan(text, now, grammar), now)
+    return compose.resolve(text, now, grammar)
 
 
 def has_time_reference(text: str, lang: str | None = None) -> bool:

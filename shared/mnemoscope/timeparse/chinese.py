@@ -157,4 +157,5 @@ GRAMMAR = Grammar(
     since_before=re.compile(r"(?:自从|自打|自)$"),
     since_lead=re.compile(r"(?:自从|自打)"),
     since_after=re.compile(r"(?:以来|至今|到现在|到今天)"),
+    lang="zh",
 )
