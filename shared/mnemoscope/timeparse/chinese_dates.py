@@ -10,7 +10,7 @@ from mnemoscope.timeparse.numbers import ZH_NUMBER, parse_chinese_number
 
 _YEAR_OFFSETS = {"大前": -3, "前": -2, "去": -1, "今": 0, "本": 0, "明": 1, "后": 2, "大后": 3}
 _MONTH_OFFSETS = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1, "下下": 2}
-_YEAR = r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年|(?P<ry>大前|大后|今|去|前|明|后|本)年)"
+YEAR = _YEAR = r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年|(?P<ry>大前|大后|今|去|前|明|后|本)年)"
 _NUMBER_BEFORE = r"(?<![\d零〇一二两三四五六七八九十百千])"
 _SEASONS = {"春": "spring", "夏": "summer", "秋": "autumn", "冬": "winter"}
 _HOLIDAY = (
