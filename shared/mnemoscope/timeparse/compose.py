@@ -2,7 +2,7 @@
 references, open ranges ("until X"), and the occurrence a date without a year refers to."""
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -210,6 +210,3 @@ def _until(text: str, hits: Sequence[Hit], now: datetime, lang: str) -> list[Hit
             value = TimeRange(start=today, end=value.end)
         result.append(replace(hit, value=value))
     return result
-
-
-Builder = Callable[[date], TimeRange | None]

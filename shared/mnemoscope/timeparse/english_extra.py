@@ -16,6 +16,7 @@ _COUNT = rf"(?P<n>{EN_NUMBER})"
 _PAST = r"(?P<dir>ago|back|before|earlier|from\s+now|later|hence)"
 _PARTS = {"beginning": "begin", "start": "begin", "end": "end", "middle": "mid", "first half": "half1"}
 _PARTS |= {"second half": "half2", "latter half": "half2", "last half": "half2", "first week": "week1"}
+_PARTS |= {"second week": "week2", "third week": "week3", "fourth week": "week4"}
 _PARTS |= {"last week": "weeklast", "final week": "weeklast", "early": "early", "mid": "mid", "late": "late"}
 _DECADE_WORDS = ("twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties")
 _QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
@@ -114,7 +115,7 @@ def _is_past(match: re.Match[str]) -> bool:
 
 
 _PART_WORDS = r"beginning|start|end|middle|first\s+half|second\s+half|latter\s+half|last\s+half|first\s+week|"
-_PART_WORDS += r"last\s+week|final\s+week"
+_PART_WORDS += r"second\s+week|third\s+week|fourth\s+week|last\s+week|final\s+week"
 _UNIT_WORDS = r"week|month|year|decade|century"
 _NO_COUNT = r"(?P<n>)"
 

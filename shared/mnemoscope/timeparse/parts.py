@@ -10,6 +10,7 @@ year, decade or century. Every part lies inside its period, so "mid-October" is 
 | end, 底, 末                | Fri-Sun   | days 21-end | 3rd month       | Nov-Dec   | years 8-9 | years 90-99 |
 | first/second half, 上/下半 | -         | 1-15/16-end | -               | Jan-Jun/Jul-Dec | 0-4/5-9 | 0-49/50-99 |
 | first/last week           | -         | first/last 7 days | -         | first/last 7 days | - | -         |
+| second/third/fourth week  | -         | days 8-14/15-21/22-28 | -       | -         | -         | -           |
 """
 
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ Span = tuple[int, int | None]
 _WEEK: dict[str, Span] = {"begin": (0, 2), "early": (0, 2), "mid": (2, 4), "late": (4, 7), "end": (4, 7)}
 _MONTH: dict[str, Span] = {"begin": (0, 10), "early": (0, 10), "mid": (10, 20), "late": (20, None), "end": (20, None)}
 _MONTH |= {"half1": (0, 15), "half2": (15, None), "week1": (0, 7), "weeklast": (-7, None)}
+_MONTH |= {"week2": (7, 14), "week3": (14, 21), "week4": (21, 28)}
 _QUARTER: dict[str, Span] = {"begin": (0, 1), "early": (0, 1), "mid": (1, 2), "late": (2, 3), "end": (2, 3)}
 _YEAR: dict[str, Span] = {"begin": (0, 2), "early": (0, 4), "mid": (4, 8), "late": (8, 12), "end": (10, 12)}
 _YEAR |= {"half1": (0, 6), "half2": (6, 12)}
