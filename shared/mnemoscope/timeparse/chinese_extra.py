@@ -75,7 +75,7 @@ _DECADE = r"(?P<d>[12]\d{3}|\d0|[一二三四五六七八九]十|[零〇一二�
 _DECADE_PART = r"(?P<part>初|末|中期|早期|前期|后期|晚期)?"
 
 RULES: list[Rule] = [
-    rule(r"(?<![一两几每半多个这那])(?P<unit>[年月])(?P<part>初|底|末|中)(?![国心学文央午间旬])", _unit_part),
+    rule(r"(?<![一两几每半多个这那])(?P<unit>[年月])(?P<part>初|底|末|中)(?![国心学文央午间旬]|无休)", _unit_part),
     rule(r"(?P<part>上旬|中旬|下旬)(?P<unit>)", _unit_part),
     rule(r"(?P<part>上半|下半)个?(?P<unit>年|月)", _unit_part),
     rule(r"(?P<part>初|底|末)", _bare_part),

@@ -8,7 +8,19 @@ from datetime import date, datetime, timedelta
 
 from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.timeparse import context, parts, periods
-from mnemoscope.timeparse.engine import Floating, Grammar, Hit, PartOf, choose, scan, tz_of
+from mnemoscope.timeparse.engine import (
+    DayPart,
+    Floating,
+    Grammar,
+    Hit,
+    PartOf,
+    Value,
+    WeekdayRef,
+    choose,
+    most_recent_weekday,
+    scan,
+    tz_of,
+)
 from mnemoscope.timeparse.english_dates import MONTH_NAMES, month_index
 
 # What may stand between a date and the year it belongs to ("March 15 of last year", 去年的3月).
@@ -44,7 +56,7 @@ def resolve(text: str, now: datetime, grammar: Grammar) -> TimeRange | None:
     return choose(_until(text, [hit for hit in settled if hit is not None], now, lang), now)
 
 
-def _merge(hits: list[Hit], first: int, last: int, value: TimeRange | Floating | None) -> list[Hit]:
+def _merge(hits: list[Hit], first: int, last: int, value: Value | None) -> list[Hit]:
     """Replace hits[first..last] by one hit carrying `value` (or by nothing when value is None)."""
     merged = [] if value is None else [Hit(hits[first].start, hits[last].end, value, hits[first].since)]
     return [*hits[:first], *merged, *hits[last + 1 :]]
@@ -114,6 +126,11 @@ def _join_ranges(text: str, hits: list[Hit], now: datetime, lang: str, mode: con
     """ "from May to July", "between March 3 and 10", 2024年3月到5月: one range from the first to the second."""
     index = 0
     while index < len(hits):
+        alike = _join_alike(text, hits, index, now, lang)
+        if alike is not None:
+            hits = _merge(hits, index, index + 1, alike)
+            index += 1
+            continue
         left = _settle(hits[index].value, now, mode)
         if left is None or left.recurrence is not None:
             index += 1
@@ -131,6 +148,21 @@ def _join_ranges(text: str, hits: list[Hit], now: datetime, lang: str, mode: con
             hits = [*hits[:index], joined, *[hit for hit in hits[index + 1 :] if hit.start >= bare.end()]]
         index += 1
     return hits
+
+
+def _join_alike(text: str, hits: list[Hit], index: int, now: datetime, lang: str) -> DayPart | TimeRange | None:
+    """ "from 9am to 5pm", 下午到晚上 (parts of one day; a clock hour ends the range when it starts);
+    "from Monday to Wednesday", 从周一到周三 (days of one week)."""
+    if index + 1 >= len(hits) or not _is_connector(text, hits[index], hits[index + 1], lang):
+        return None
+    left, right = hits[index].value, hits[index + 1].value
+    if isinstance(left, DayPart) and isinstance(right, DayPart):
+        end = right.start_hour if right.end_hour - right.start_hour == 1 else right.end_hour
+        return DayPart(left.start_hour, end, left.default_today) if end > left.start_hour else None
+    if isinstance(left, WeekdayRef) and isinstance(right, WeekdayRef):
+        first = most_recent_weekday(now, left.weekday).start.date()
+        return periods.days(first, (right.weekday - left.weekday) % 7 + 1, tz_of(now))
+    return None
 
 
 def _is_connector(text: str, left: Hit, right: Hit, lang: str) -> bool:

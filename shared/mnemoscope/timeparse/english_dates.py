@@ -187,6 +187,11 @@ RULES: list[Rule] = [
     rule(rf"\b{_REL}\s+(?P<mon>{_FULL})\b(?:\s+{_DAY}\b)?{_NO_YEAR}", _month_with_day),
     rule(rf"{_after(_MONTH_WORDS)}(?P<mon>{_FULL})\b{_NO_RELATION}{_NO_YEAR}", _month),
     rule(rf"(?:{_after('to|and')}|(?<=[-–]))(?P<mon>{_CAPITAL_MONTH})\b{_NO_RELATION}{_NO_YEAR}", _month),
+    # "May to July": a capitalised May/March/... starts a range of months.
+    rule(
+        rf"\b(?P<mon>{_CAPITAL_MONTH})(?=\s*(?:-|–|to|until|till|through)\s*(?:{_FULL})\b){_NO_RELATION}{_NO_YEAR}",
+        _month,
+    ),
     rule(rf"\b(?P<mon>{_UNAMBIGUOUS})\b{_NO_RELATION}{_NO_YEAR}", _month),
     rule(r"\bon\s+the\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b(?!\s+of\b)", _day_of_month),
     rule(

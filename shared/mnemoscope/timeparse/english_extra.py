@@ -70,7 +70,8 @@ def _century(match: re.Match[str], now: datetime) -> TimeRange | None:
 
 def _quarter(match: re.Match[str], now: datetime) -> TimeRange | Floating | None:
     number = int(match["q"]) if match["q"].isdigit() else _QUARTERS.get(match["q"].lower())
-    if number is None:
+    # "in the 4th quarter" is mostly a game's; a year makes it the calendar's ("the 4th quarter of 2023").
+    if number is None or (match["q"][0].isdigit() and len(match["q"]) > 1 and not match["y"]):
         return None
     return eras.quarter(now, int(match["y"]), number) if match["y"] else eras.bare_quarter(now, number)
 

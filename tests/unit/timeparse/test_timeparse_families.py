@@ -41,6 +41,9 @@ ENGLISH: list[tuple[str, Expected]] = [
     ("since March", (d(2024, 3, 1), d(2024, 8, 8))),
     ("until next Friday", (d(2024, 8, 7), d(2024, 8, 17))),
     ("until the end of the month", (d(2024, 8, 7), d(2024, 9, 1))),
+    ("May to July", (d(2024, 5, 1), d(2024, 8, 1))),
+    ("from Monday to Wednesday", (d(2024, 8, 5), d(2024, 8, 8))),
+    ("yesterday from 9am to 5pm", (d(2024, 8, 6, 9), d(2024, 8, 6, 17))),
     # Parts of a period
     ("early next year", (d(2025, 1, 1), d(2025, 5, 1))),
     ("at the end of last month", (d(2024, 7, 21), d(2024, 8, 1))),
@@ -153,6 +156,8 @@ ENGLISH: list[tuple[str, Expected]] = [
     ("April is my sister", None),
     ("I was early", None),
     ("we lost the first quarter of the game", None),
+    ("we were trailing big time in the 4th quarter", None),
+    ("the 4th quarter of 2023", (d(2023, 10, 1), d(2024, 1, 1))),
     ("she is in her 90s", None),
     ("in the middle of the night", None),
     ("that is the end of the story", None),
@@ -177,6 +182,9 @@ CHINESE: list[tuple[str, Expected]] = [
     ("截至下周五", (d(2024, 8, 7), d(2024, 8, 17))),
     ("自从三月以来", (d(2024, 3, 1), d(2024, 8, 8))),
     ("从2022年10月到2023年3月", (d(2022, 10, 1), d(2023, 4, 1))),
+    ("从周一到周三", (d(2024, 8, 5), d(2024, 8, 8))),
+    ("下午到晚上", (d(2024, 8, 7, 12), d(2024, 8, 8))),
+    ("昨天上午9点到下午5点", (d(2024, 8, 6, 9), d(2024, 8, 6, 17))),
     # 时段的一部分
     ("下个月初", (d(2024, 9, 1), d(2024, 9, 11))),
     ("上个月底", (d(2024, 7, 21), d(2024, 8, 1))),
@@ -305,6 +313,9 @@ CHINESE: list[tuple[str, Expected]] = [
     ("我赶上了末班车", None),
     ("我们四个季度都完成了", None),
     ("这是一项世纪工程", None),
+    ("这家店年中无休", None),
+    ("期末考试很难", None),
+    ("我初中的时候住在杭州", None),
 ]
 
 
