@@ -246,11 +246,24 @@ def markdown(report: dict[str, Any]) -> str:
         "evidence turn's session day lies inside the resolved range.",
     ]
     if report.get("time_subset"):
-        lines += ["", "Recall@10 (%) on the questions with a resolvable time reference only:", ""]
-        lines.append("| fusion | boost 2.0 | boost 1.0 |")
-        lines.append("|---|---:|---:|")
+        lines += [
+            "",
+            "Recall@10 (%) on the questions with a resolvable time reference only, and the change the time range "
+            "makes (boost 2.0 minus boost 1.0 = off) there and on all questions:",
+            "",
+        ]
+        lines.append("| fusion | boost 2.0 | boost 1.0 | change (time subset) | change (all questions) |")
+        lines.append("|---|---:|---:|---:|---:|")
+        overall = {
+            (entry["fusion"], f"{entry['time_boost']:.1f}"): entry["recall"]["overall"]["R@10"]
+            for entry in report["results"]
+        }
         for fusion, values in report["time_subset"].items():
-            lines.append(f"| {fusion} | {100 * values['2.0']:.1f} | {100 * values['1.0']:.1f} |")
+            change_all = overall[(fusion, "2.0")] - overall[(fusion, "1.0")]
+            lines.append(
+                f"| {fusion} | {100 * values['2.0']:.1f} | {100 * values['1.0']:.1f} | "
+                f"{100 * (values['2.0'] - values['1.0']):+.1f} | {100 * change_all:+.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -22,18 +22,44 @@ Semantics (all ranges are half-open, in `now`'s timezone, computed with wall-clo
 * Spans: "the past/last N days", 过去三天, 最近一周 run from the start of the day N units ago to the end of today;
   "the next N days"/未来三天 from the start of today to the end of the day N units ahead.
 * Explicit dates: ISO and slash dates (2024-05-03, 2024/05/03), US numeric 5/3/2024 (month first), "on 4/28",
-  "May 3rd 2024", "3 May 2024", "the 3rd of May", "May 3" (now's year), "March 2025", 2024年5月3日, 5月3号,
-  去年5月, 上个月5号, a bare 15号 (this month). Months without a year ("in March", 5月) are this year's; "last March"
-  is the latest March before the current month, "next March" the first after it. Years count only after a
-  preposition ("in 2023", "since 2019") or with 年. "May"/"March" need a day, a year or a preposition.
-* "since X"/自X以来 runs from the start of X to the end of today.
+  "May 3rd 2024", "3 May 2024", "the 3rd of May", "May 3", "March 2025", 2024年5月3日, 5月3号, 去年5月, 上个月5号,
+  a bare 15号. "last March" is the latest March before the current month, "next March" the first after it. Years
+  count only after a preposition ("in 2023", "since 2019") or with 年. "May"/"March" need a day, a year or a
+  preposition (after "to"/"and" a capital letter).
+* Ambiguity, one rule for both languages: a date without its year (a month, a month and day, a holiday, a
+  quarter: "in October", 十月, "Christmas", 中秋节, "Q3") or without its month (15号, "on the 15th") is this
+  year's (month's) occurrence, except that in a question about the past ("What did I do in October?",
+  中秋节我们去了哪里？) it is the latest one already begun, and in a sentence about the future ("will", 打算) the
+  next one not yet over. A year or month named next to it wins: "the 15th of March last year", "Christmas 2030",
+  "on the 15th last month", 去年3月15号.
+* "since X"/自X以来 runs from the start of X to the end of today; "until X"/截至X/到X为止 from the start of today to
+  the end of X when X is still ahead (otherwise X itself).
+* Ranges: "from X to Y", "between X and Y", "X-Y", "X until Y", 从X到Y, X至Y run from the start of X to the end of
+  Y. Y may leave out what X says ("March 3-10", "from May to July", 2024年3月到5月, 3号到10号): it is then the first
+  such Y ending after X starts. Y must not end before X starts; "Monday and Friday" without "between" is no range.
+* Parts of a period (`parts`): beginning/early/mid/late/end, first/second half and first/last week of a week,
+  month, quarter, season, year, decade or century, and 初/上旬/中旬/下旬/底/末/上半年/下半年. Thirds of a month are
+  days 1-10, 11-20 and 21-end (so "early October" = 十月上旬, "the end of last month" = 上个月底); a year's
+  beginning/end (年初/年底) are January-February/November-December, early/mid/late its thirds. Every part lies
+  inside its period. "early/late/mid" refine only months and longer periods ("late last week" stays last week).
+* Decades and centuries (`eras`): "the 1990s", 1990年代; "the nineties", "the '90s", 九十年代 are the latest such
+  decade already begun (上世纪/本世纪 pick the century); "the 1800s" is a century, "the 2000s" a decade; the 20th
+  century/二十世纪/上个世纪 is 1900-1999. Quarters are calendar quarters (Q3, the third quarter, 第三季度,
+  last quarter, 上个季度).
+* Counted days: "two Fridays ago" is the second Friday before today (a past one-off day, never a weekly
+  recurrence), "the Friday before last" the same, "two Fridays from now" the second after today; "the weekend
+  before last"/"two weekends ago"/上上周末 is the weekend two calendar weeks back; "the summer before last" is the
+  summer before the latest summer already over, 前年夏天 the summer of the year before last.
+* Minutes: "45 minutes ago"/45分钟前, "in 10 minutes"/十分钟后, "half an hour ago"/半小时前 give that clock minute.
+* Titles in 《》 are not read (《明年今日》 is a song, not next year).
 * Recurrences: yearly ("every April 28", 每年4月28日), monthly ("on the 5th of every month", 每月5号) and weekly
   ("every Monday", "on Mondays", 每周一, every weekend) return one day (a weekend: two days) with `recurrence`
   set, on the current or next occurrence (today counts). Daily repetitions (every day, 每天, 每晚) have no single
   range and return None; they also stop 早上 in 每天早上 from meaning today.
 * Seasons are meteorological (spring = March-May, winter = December-February); "last summer" is the latest
-  summer already over, 去年夏天 the summer of last year. Holidays: fixed dates, US Thanksgiving, and 春节/除夕/
-  元宵/中秋/端午 from tables (2000-2035 / 2015-2030).
+  summer already over, 去年夏天 the summer of last year. Holidays: fixed dates (元旦, 国庆, Valentine's, Halloween,
+  Christmas (Eve), New Year's (Eve)...), US Thanksgiving, 清明 (solar term, 1900-2099) and the lunar festivals
+  春节/元宵/端午/七夕/中秋/重阳/除夕, computed for 1900-2100 (`lunar`).
 * Several references: day and part of day, or week and weekday, are combined; otherwise the shortest range wins,
   the earliest one on ties.
 * Text is parsed with one language's rules (plus numeric dates): mixed-language sentences use the detected one.
@@ -42,8 +68,7 @@ Semantics (all ranges are half-open, in `now`'s timezone, computed with wall-clo
 from datetime import UTC, datetime
 
 from mnemoscope.domain.time_range import TimeRange
-from mnemoscope.timeparse import chinese, english
-from mnemoscope.timeparse.engine import choose, scan
+from mnemoscope.timeparse import chinese, compose, english
 from mnemoscope.timeparse.lang import detect_language, normalize_language
 from mnemoscope.timeparse.vague import has_vague_time
 
@@ -58,7 +83,7 @@ def resolve_time(text: str, now: datetime, *, lang: str | None = None) -> TimeRa
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     grammar = chinese.GRAMMAR if normalize_language(lang, text) == "zh" else english.GRAMMAR
-    return choose(scan(text, now, grammar), now)
+    return compose.resolve(text, now, grammar)
 
 
 def has_time_reference(text: str, lang: str | None = None) -> bool:

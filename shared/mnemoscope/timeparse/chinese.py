@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from mnemoscope.domain.time_range import TimeRange
-from mnemoscope.timeparse import chinese_dates, numeric, resolvers
+from mnemoscope.timeparse import chinese_dates, chinese_extra, numeric, resolvers
 from mnemoscope.timeparse.engine import DayPart, Grammar, Handler, Rule, Value, Void, WeekdayRef, rule
 from mnemoscope.timeparse.numbers import ZH_NUMBER, parse_chinese_number
 from mnemoscope.timeparse.periods import Unit
@@ -24,9 +24,18 @@ _NIGHTS |= {"前晚": (-2, 18, 24), "今早": (0, 6, 12), "今晨": (0, 6, 12), 
 PARTS = {"凌晨": (0, 6), "早上": (6, 12), "早晨": (6, 12), "清晨": (6, 12), "上午": (6, 12), "中午": (11, 14)}
 PARTS |= {"午间": (11, 14), "下午": (12, 18), "午后": (12, 18), "傍晚": (17, 20), "黄昏": (17, 20)}
 PARTS |= {"晚上": (18, 24), "晚间": (18, 24), "夜里": (18, 24), "夜晚": (18, 24), "夜间": (18, 24)}
-_UNITS: dict[str, Unit] = {"小时": "hour", "钟头": "hour", "天": "day", "日": "day", "星期": "week", "礼拜": "week"}
+_UNITS: dict[str, Unit] = {
+    "分钟": "minute",
+    "小时": "hour",
+    "钟头": "hour",
+    "天": "day",
+    "日": "day",
+    "星期": "week",
+    "礼拜": "week",
+}
 _UNITS |= {"周": "week", "月": "month", "年": "year"}
-_HALVES: dict[str, tuple[int, Unit]] = {"年": (6, "month"), "月": (2, "week")}
+_HALVES: dict[str, tuple[int, Unit]] = {"年": (6, "month"), "月": (2, "week"), "小时": (30, "minute")}
+_HALVES |= {"钟头": (30, "minute")}
 # Words in which 前天/后天 are not days: 之前天气 (weather), 然后天 (then).
 _NOT_BEFORE = r"(?<![之以然最随背落先提])"
 
@@ -56,7 +65,7 @@ def _offset(match: re.Match[str], now: datetime) -> TimeRange | None:
 
 def _span(match: re.Match[str], now: datetime) -> TimeRange | None:
     amount = _amount(match)
-    if amount is None or amount[1] == "hour":
+    if amount is None or amount[1] in ("minute", "hour"):
         return None
     future = match["rel"] in ("未来", "接下来", "今后", "之后", "往后")
     return resolvers.next_span(now, *amount) if future else resolvers.past_span(now, *amount)
@@ -118,7 +127,7 @@ def _keys(table: Mapping[str, object]) -> str:
 
 
 _COUNT = rf"(?P<n>{ZH_NUMBER}|几|半)(?P<ge>个)?"
-_UNIT = r"(?P<unit>小时|钟头|天|日|星期|礼拜|周|月|年)"
+_UNIT = r"(?P<unit>分钟|小时|钟头|天|日|星期|礼拜|周|月|年)"
 _CLOCK = rf"(?P<p>{_keys(PARTS)})?(?P<h>\d{{1,2}}|[零一二两三四五六七八九十]{{1,3}})[点时](?P<z>钟)?"
 _MINUTES = r"(?P<mm>半|一刻|三刻|\d{1,2}分?|[零一二三四五六七八九十]{1,3}分)?"
 
@@ -153,8 +162,9 @@ RULES: list[Rule] = [
 ]
 
 GRAMMAR = Grammar(
-    rules=[*RULES, *chinese_dates.RULES, *numeric.RULES],
+    rules=[*RULES, *chinese_dates.RULES, *chinese_extra.RULES, *numeric.RULES],
     since_before=re.compile(r"(?:自从|自打|自)$"),
     since_lead=re.compile(r"(?:自从|自打)"),
     since_after=re.compile(r"(?:以来|至今|到现在|到今天)"),
+    lang="zh",
 )

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Literal
 
@@ -27,13 +27,34 @@ class WeekdayRef:
     weekday: int
 
 
+@dataclass(frozen=True)
+class Floating:
+    """A date named without its year or month ("October", "Christmas", 15号): `build` gives the occurrence in the
+    year (step "year") or month (step "month") of an anchor date. Which anchor is used is decided once the whole
+    text is known (a year named next to it, a range, a question about the past); see `compose`."""
+
+    build: Callable[[date], "TimeRange | None"]
+    step: Literal["year", "month"]
+
+
+@dataclass(frozen=True)
+class PartOf:
+    """A part of a period ("early", "the end of", 中旬, 上半年) waiting for the period it refines: the hit after it
+    (English) or before it (Chinese). `default` is used when no period is next to it (月底 alone: this month)."""
+
+    kind: str
+    follows: bool
+    default: "TimeRange | None" = None
+    weak: bool = False  # early/late/mid refine only months, quarters, years, decades and centuries
+
+
 class Void(Enum):
     """A recognised expression that has no single range (every day): it hides its words from other rules."""
 
     VOID = "void"
 
 
-Value = TimeRange | DayPart | WeekdayRef | Literal[Void.VOID]
+Value = TimeRange | DayPart | WeekdayRef | Floating | PartOf | Literal[Void.VOID]
 Handler = Callable[[re.Match[str], datetime], Value | None]
 
 
@@ -58,6 +79,7 @@ class Grammar:
     since_before: re.Pattern[str]  # searched in the text before a hit, so it should end with `$`
     since_lead: re.Pattern[str]  # matched at the start of a hit that swallowed its preposition ("since 2019")
     since_after: re.Pattern[str]  # matched right after a hit (以来)
+    lang: Literal["en", "zh"] = "en"
 
 
 @dataclass(frozen=True)

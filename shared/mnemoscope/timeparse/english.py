@@ -4,18 +4,20 @@ import re
 from datetime import datetime
 
 from mnemoscope.domain.time_range import TimeRange
-from mnemoscope.timeparse import english_dates, numeric, resolvers
+from mnemoscope.timeparse import english_dates, english_extra, numeric, resolvers
 from mnemoscope.timeparse.engine import DayPart, Grammar, Handler, Rule, Value, Void, WeekdayRef, rule
 from mnemoscope.timeparse.numbers import EN_NUMBER, parse_english_number
 from mnemoscope.timeparse.periods import Unit
 
 WEEKDAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues|thurs)"
 _WEEKDAY_PREFIXES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_UNIT = r"(?P<unit>hour|day|week|fortnight|month|year)s?"
+_UNIT = r"(?P<unit>minute|min|hour|day|week|fortnight|month|year)s?"
 _COUNT = rf"(?P<n>{EN_NUMBER}|(?:a\s+)?few|half\s+an?)"
 _PARTS = {"morning": (6, 12), "noon": (11, 14), "midday": (11, 14), "lunchtime": (11, 14), "afternoon": (12, 18)}
 _PARTS |= {"evening": (18, 24), "night": (18, 24)}
 UNITS: dict[str, tuple[int, Unit]] = {
+    "minute": (1, "minute"),
+    "min": (1, "minute"),
     "hour": (1, "hour"),
     "day": (1, "day"),
     "week": (1, "week"),
@@ -23,7 +25,7 @@ UNITS: dict[str, tuple[int, Unit]] = {
     "month": (1, "month"),
     "year": (1, "year"),
 }
-_HALVES: dict[str, tuple[int, Unit]] = {"year": (6, "month"), "month": (2, "week")}
+_HALVES: dict[str, tuple[int, Unit]] = {"year": (6, "month"), "month": (2, "week"), "hour": (30, "minute")}
 _LAST = ("last", "previous", "past")
 _NEXT = ("next", "following", "coming")
 
@@ -53,7 +55,8 @@ def _amount(match: re.Match[str]) -> tuple[int, Unit] | None:
 
 def _offset(match: re.Match[str], now: datetime) -> TimeRange | None:
     amount = _amount(match)
-    if amount is None:
+    # "in a minute" is a manner of speaking, "in 5 minutes" a time.
+    if amount is None or (amount[1] == "minute" and not match["dir"] and match["n"].lower() in ("a", "an")):
         return None
     future = not match["dir"] or match["dir"].lower().split()[0] in ("later", "after", "afterwards", "from", "hence")
     return resolvers.relative(now, amount[0] if future else -amount[0], amount[1])
@@ -61,7 +64,7 @@ def _offset(match: re.Match[str], now: datetime) -> TimeRange | None:
 
 def _span(match: re.Match[str], now: datetime) -> TimeRange | None:
     amount = _amount(match) if match["n"] else UNITS[match["unit"].lower()]
-    if amount is None or amount[1] == "hour":
+    if amount is None or amount[1] in ("minute", "hour"):
         return None
     if relation_offset(match["rel"]) > 0:
         return resolvers.next_span(now, *amount)
@@ -168,7 +171,7 @@ RULES: list[Rule] = [
 ]
 
 GRAMMAR = Grammar(
-    rules=[*RULES, *english_dates.RULES, *numeric.RULES],
+    rules=[*RULES, *english_dates.RULES, *english_extra.RULES, *numeric.RULES],
     since_before=re.compile(r"\bsince\s+(?:the\s+)?$", re.IGNORECASE),
     since_lead=re.compile(r"(?:ever\s+)?since\b", re.IGNORECASE),
     since_after=re.compile(r"\s+(?:onwards?|until\s+now|till\s+now|up\s+to\s+now)\b", re.IGNORECASE),

@@ -5,14 +5,15 @@ from datetime import datetime
 
 from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.timeparse import holidays, resolvers
-from mnemoscope.timeparse.engine import Rule, rule
+from mnemoscope.timeparse.engine import Floating, Rule, rule
 from mnemoscope.timeparse.numbers import EN_ORDINAL_WORD, parse_english_ordinal
 from mnemoscope.timeparse.resolvers import Relation
 
 _MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _FULL = "january|february|march|april|may|june|july|august|september|october|november|december"
 _ABBREVIATIONS = r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
-MONTH = rf"(?:{_FULL}|{_ABBREVIATIONS})\.?"
+MONTH_NAMES = rf"{_FULL}|{_ABBREVIATIONS}"
+MONTH = rf"(?:{MONTH_NAMES})\.?"
 # "5 may be" and "3 march on" are verbs: after a number, May/March/Mar must be capitalised.
 _STRICT_MONTH = (
     r"(?:(?-i:May|March|Mar|MAY|MARCH)|january|february|april|june|july|august|september|october|november|december|"
@@ -31,7 +32,9 @@ _SEASON = r"(?P<s>spring|summer|fall|autumn|winter)"
 _HOLIDAY = (
     r"(?P<h>christmas\s+eve|christmas(?:\s+day)?|xmas|new\s+year'?s\s+eve|new\s+year'?s(?:\s+day)?|halloween|"
     r"valentine'?s(?:\s+day)?|thanksgiving(?:\s+day)?|independence\s+day|the\s+fourth\s+of\s+july|"
-    r"(?:chinese|lunar)\s+new\s+year|spring\s+festival|mid-autumn(?:\s+festival)?|dragon\s+boat\s+festival)"
+    r"(?:chinese|lunar)\s+new\s+year(?:'?s\s+eve)?|spring\s+festival|mid-autumn(?:\s+festival)?|"
+    r"dragon\s+boat\s+festival|lantern\s+festival|qingming(?:\s+festival)?|tomb[-\s]sweeping\s+day|"
+    r"qixi(?:\s+festival)?|double\s+(?:ninth|seventh)(?:\s+festival)?|(?<=on\s|at\s)new\s+year\b(?!'))"
 )
 _HOLIDAY_KEYS = {
     "christmas eve": "christmas eve",
@@ -48,7 +51,22 @@ _HOLIDAY_KEYS = {
     "lunar new year": "春节",
     "spring festival": "春节",
     "mid-autumn": "中秋",
+    "mid-autumn festival": "中秋",
     "dragon boat festival": "端午",
+    "chinese new years eve": "除夕",
+    "lunar new years eve": "除夕",
+    "lantern festival": "元宵",
+    "qingming": "清明",
+    "qingming festival": "清明",
+    "tomb-sweeping day": "清明",
+    "tomb sweeping day": "清明",
+    "qixi": "七夕",
+    "qixi festival": "七夕",
+    "double seventh": "七夕",
+    "double seventh festival": "七夕",
+    "double ninth": "重阳",
+    "double ninth festival": "重阳",
+    "new year": "new year's day",
 }
 _REL = r"(?P<rel>last|next|this|previous|coming|this\s+past|this\s+coming|the\s+coming|the\s+past|past)"
 
@@ -72,21 +90,30 @@ def _year(match: re.Match[str]) -> int | None:
     return int(match["y"]) if match["y"] else None
 
 
-def _date(match: re.Match[str], now: datetime) -> TimeRange | None:
+def _date(match: re.Match[str], now: datetime) -> TimeRange | Floating | None:
     day = int(match["d"]) if match["d"] else parse_english_ordinal(match["dw"])
-    return None if day is None else resolvers.full_date(now, _year(match), month_index(match["mon"]), day)
+    if day is None:
+        return None
+    month = month_index(match["mon"])
+    year = _year(match)
+    if year is None:
+        return Floating(lambda anchor: resolvers.full_date(now, anchor.year, month, day), "year")
+    return resolvers.full_date(now, year, month, day)
 
 
 def _numeric_date(match: re.Match[str], now: datetime) -> TimeRange | None:
     return resolvers.full_date(now, _year(match), int(match["m"]), int(match["d"]))
 
 
-def _month(match: re.Match[str], now: datetime) -> TimeRange | None:
-    return resolvers.month_of(now, _year(match), month_index(match["mon"]), relation(match["rel"]))
+def _month(match: re.Match[str], now: datetime) -> TimeRange | Floating | None:
+    month, year, named = month_index(match["mon"]), _year(match), relation(match["rel"])
+    if year is None and named is None:
+        return Floating(lambda anchor: resolvers.month_of(now, anchor.year, month), "year")
+    return resolvers.month_of(now, year, month, named)
 
 
 def _month_with_day(match: re.Match[str], now: datetime) -> TimeRange | None:
-    month = _month(match, now)
+    month = resolvers.month_of(now, None, month_index(match["mon"]), relation(match["rel"]))
     if month is None or not match["d"]:
         return month
     return resolvers.full_date(now, month.start.year, month.start.month, int(match["d"]))
@@ -120,12 +147,34 @@ def _season(match: re.Match[str], now: datetime) -> TimeRange:
     return resolvers.season_of(now, name, relation(match["rel"]), _year(match))
 
 
-def _holiday(match: re.Match[str], now: datetime) -> TimeRange | None:
+def _holiday(match: re.Match[str], now: datetime) -> TimeRange | Floating | None:
     words = " ".join(match["h"].lower().replace("'", "").split())
     key = _HOLIDAY_KEYS.get(words) or _HOLIDAY_KEYS.get(words.removesuffix(" day"), "")
-    return holidays.holiday(now, key, relation(match["rel"]), _year(match)) if key else None
+    if not key:
+        return None
+    return holidays.holiday(now, key, relation(match["rel"]), _year(match))
 
 
+def _day_of_month(match: re.Match[str], now: datetime) -> Floating:
+    day = int(match["d"])
+    return Floating(lambda anchor: resolvers.full_date(now, anchor.year, anchor.month, day), "month")
+
+
+def _after(words: str) -> str:
+    """A lookbehind for any of the |-separated `words` and one space (or, after early/late/mid, a hyphen): the hit
+    is only the date, so a part word before it ("early", "mid-") stays free to refine it."""
+    found = []
+    for word in words.split("|"):
+        found.append(rf"(?<=\b{word}\s)")
+        if word in ("early", "late", "mid"):
+            found.append(rf"(?<=\b{word}-)")
+    return "(?:" + "|".join(found) + ")"
+
+
+_MONTH_WORDS = "in|of|during|since|until|till|by|before|after|from|through|throughout|between|early|late|mid|around"
+_YEAR_WORDS = "in|during|since|until|till|by|before|after|from|of|around|circa|year|early|late|mid|between"
+# After "to"/"and", May and March must be capitalised: "to march on", "and may I".
+_CAPITAL_MONTH = r"(?-i:May|March|April|June|August|MAY|MARCH|APRIL|JUNE|AUGUST)"
 _NO_RELATION = r"(?P<rel>)"
 _NO_YEAR = r"(?P<y>)"
 RULES: list[Rule] = [
@@ -134,21 +183,19 @@ RULES: list[Rule] = [
     rule(rf"\b(?:the\s+)?(?P<dw>{EN_ORDINAL_WORD})\s+of\s+(?P<mon>{MONTH})(?![a-z]){_OPTIONAL_YEAR}(?P<d>)", _date),
     rule(r"(?<![\d/])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>\d{4})(?![\d/])", _numeric_date),
     rule(rf"\bon\s+(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/]){_NO_YEAR}", _numeric_date),
-    rule(rf"\b(?:(?:in|of|during)\s+)?(?P<mon>{MONTH})\s*,?\s+{_YEAR}\b{_NO_RELATION}", _month),
+    rule(rf"\b(?P<mon>{MONTH})\s*,?\s+{_YEAR}\b{_NO_RELATION}", _month),
     rule(rf"\b{_REL}\s+(?P<mon>{_FULL})\b(?:\s+{_DAY}\b)?{_NO_YEAR}", _month_with_day),
+    rule(rf"{_after(_MONTH_WORDS)}(?P<mon>{_FULL})\b{_NO_RELATION}{_NO_YEAR}", _month),
+    rule(rf"(?:{_after('to|and')}|(?<=[-–]))(?P<mon>{_CAPITAL_MONTH})\b{_NO_RELATION}{_NO_YEAR}", _month),
+    # "May to July": a capitalised May/March/... starts a range of months.
     rule(
-        r"\b(?:in|of|during|since|until|till|by|before|after|from|through(?:out)?|(?:the\s+)?(?:end|beginning|start|middle)"
-        rf"\s+of|early|late|mid)(?:\s+|-)(?P<mon>{_FULL})\b{_NO_RELATION}{_NO_YEAR}",
+        rf"\b(?P<mon>{_CAPITAL_MONTH})(?=\s*(?:-|–|to|until|till|through)\s*(?:{_FULL})\b){_NO_RELATION}{_NO_YEAR}",
         _month,
     ),
     rule(rf"\b(?P<mon>{_UNAMBIGUOUS})\b{_NO_RELATION}{_NO_YEAR}", _month),
+    rule(r"\bon\s+the\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b(?!\s+of\b)", _day_of_month),
     rule(
-        r"\bon\s+the\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b(?!\s+of\b)",
-        lambda match, now: resolvers.day_of_month(now, 0, int(match["d"])),
-    ),
-    rule(
-        r"\b(?:(?:in|during|since|until|till|by|before|after|from|of|around|circa|year|back\s+in|early|late|"
-        rf"the\s+year)\s+|mid-){_YEAR}\b(?![-/.:,]?\d|\s*%)",
+        rf"{_after(_YEAR_WORDS)}{_YEAR}\b(?![-/.:,]?\d|\s*%)",
         lambda match, now: resolvers.year_of(now, int(match["y"])),
     ),
     rule(rf"\b(?:every|each)\s+year\s+(?:on\s+)?(?P<md>{_MONTH_DAY})\b", _yearly),

@@ -9,7 +9,7 @@ from typing import Literal
 
 from mnemoscope.domain.time_range import Recurrence, TimeRange
 
-Unit = Literal["hour", "day", "week", "month", "year"]
+Unit = Literal["minute", "hour", "day", "week", "month", "year"]
 
 SEASON_FIRST_MONTH = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
 
@@ -83,7 +83,7 @@ def add_months(moment: date, count: int) -> date:
 
 
 def shift(moment: date, unit: Unit, count: int) -> date:
-    """Move a date by `count` days, weeks, months or years (hours count as days here)."""
+    """Move a date by `count` days, weeks, months or years (minutes and hours count as days here)."""
     if unit == "week":
         return moment + timedelta(weeks=count)
     if unit == "month":

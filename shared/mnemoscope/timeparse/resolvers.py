@@ -23,7 +23,11 @@ def part_of_day(now: datetime, offset: int, start_hour: int, end_hour: int) -> T
 
 
 def relative(now: datetime, count: int, unit: Unit) -> TimeRange:
-    """The calendar unit containing the moment `count` units away (negative = ago); hours give that clock hour."""
+    """The calendar unit containing the moment `count` units away (negative = ago); hours give that clock hour and
+    minutes that clock minute."""
+    if unit == "minute":
+        moment = (now + timedelta(minutes=count)).replace(second=0, microsecond=0)
+        return TimeRange(start=moment, end=moment + timedelta(minutes=1))
     if unit == "hour":
         moment = (now + timedelta(hours=count)).replace(minute=0, second=0, microsecond=0)
         return TimeRange(start=moment, end=moment + timedelta(hours=1))

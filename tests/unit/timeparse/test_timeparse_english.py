@@ -107,7 +107,7 @@ CASES: list[tuple[str, datetime, datetime, str | None]] = [
     ("March 2025", d(2025, 3, 1), d(2025, 4, 1), None),
     ("in March", d(2024, 3, 1), d(2024, 4, 1), None),
     ("in may", d(2024, 5, 1), d(2024, 6, 1), None),
-    ("early June", d(2024, 6, 1), d(2024, 7, 1), None),
+    ("early June", d(2024, 6, 1), d(2024, 6, 11), None),  # issue 13: a part of a month, not all of it
     ("last March", d(2024, 3, 1), d(2024, 4, 1), None),
     ("next March", d(2025, 3, 1), d(2025, 4, 1), None),
     ("last December", d(2023, 12, 1), d(2024, 1, 1), None),
