@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors, error_code
 from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table layout is part of this module's API
     _DUE,
+    _PENDING,
     _FIRST_SK,
     _LAST_SK,
     _MID,
@@ -31,6 +32,7 @@ from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table l
     _text,
     chat_table_definition,
 )
+from mnemoscope.adapters.aws.dynamodb_table import PENDING_INDEX, due_key, pending_key, shard_keys
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
@@ -91,12 +93,19 @@ class DynamoDbChatLog:
         return AppendResult(stored_ids=tuple(stored_ids), duplicate_ids=tuple(duplicate_ids))
 
     def _reserve(self, scope: Scope, count: int) -> int:
-        """Reserve `count` consecutive seqs with one atomic ADD; returns the first."""
+        """Reserve `count` consecutive seqs with one atomic ADD; returns the first. The same write puts the scope in
+        the sparse pending index (kept until the watermark catches up), so a scope whose first job dead-letters
+        before any watermark exists is still found by the sweep."""
         response = self._client.update_item(
             TableName=self._table,
             Key=_key(scope, _STATE),
-            UpdateExpression="ADD last_seq :n",
-            ExpressionAttributeValues={":n": {"N": str(count)}},
+            UpdateExpression="ADD last_seq :n "
+            "SET pending_pk = if_not_exists(pending_pk, :p), pending_since = if_not_exists(pending_since, :at)",
+            ExpressionAttributeValues={
+                ":n": {"N": str(count)},
+                ":p": {"S": pending_key(scope)},
+                ":at": {"S": _iso(self._clock.now())},
+            },
             ReturnValues="UPDATED_NEW",
         )
         return _number(response["Attributes"], "last_seq") - count + 1
@@ -268,8 +277,10 @@ class DynamoDbChatLog:
             update += ", first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due"
             update += " ADD unreflected :n"
             at_text = _iso(at or self._clock.now())
-            values |= {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": _DUE}}
+            values |= {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": due_key(scope)}}
         self._conditional_update(scope, update, values, "attribute_not_exists(watermark) OR watermark < :seq")
+        # Caught up: leave the pending index. An append racing in between raised last_seq, so the scope stays.
+        self._conditional_update(scope, "REMOVE pending_pk, pending_since", {}, "last_seq <= watermark")
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:
         """Reset the reflection counters (and leave the due index) after a reflection run."""
@@ -285,46 +296,46 @@ class DynamoDbChatLog:
                     Key=_key(scope, _STATE),
                     UpdateExpression=update,
                     ConditionExpression=condition,
-                    ExpressionAttributeValues=values,
+                    **({"ExpressionAttributeValues": values} if values else {}),
                 )
         except ClientError as error:
             if error_code(error) != _CONDITION_FAILED:
                 raise
 
     def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
-        """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut."""
-        values: _Item = {":due": {"S": _DUE}, ":cut": {"S": _iso(max_age_before)}}
-        old: dict[str, Any] = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
+        """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut:
+        two queries per shard of the sparse reflect-due index (it only holds scopes owing a reflection)."""
         # A filter cannot use the index's own keys, hence two queries instead of one OR.
+        old: dict[str, Any] = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
         busy: dict[str, Any] = {
             "KeyConditionExpression": "due_pk = :due AND first_unreflected_at > :cut",
             "FilterExpression": "unreflected >= :min",
         }
         keys: set[str] = set()
         extra: _Item
-        for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
-            query |= {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
-            keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(query))
+        for due in shard_keys(_DUE):
+            values: _Item = {":due": {"S": due}, ":cut": {"S": _iso(max_age_before)}}
+            for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
+                call = query | {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
+                keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(call))
         return [Scope.from_key(key) for key in sorted(keys)]
 
     def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
-        """A filtered scan of the STATE items: a periodic sweep, so the scan's cost is acceptable."""
-        scopes: list[Scope] = []
-        start: _Item | None = None
-        scan: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "sk = :state AND last_seq > watermark",
-            "ExpressionAttributeValues": {":state": {"S": _STATE}},
-            "ProjectionExpression": "pk",
-        }
-        with dependency_errors("DynamoDB"):
-            while len(scopes) < limit:
-                page = self._client.scan(**scan | ({"ExclusiveStartKey": start} if start else {}))
-                scopes += [Scope.from_key(str(i["pk"]["S"]).removeprefix("SCOPE#")) for i in page["Items"]]
-                start = page.get("LastEvaluatedKey")
-                if not start:
-                    break
-        return sorted(scopes, key=lambda s: s.key)[:limit]
+        """Scopes with turns after the watermark, the longest-waiting first: one query per shard of the sparse
+        pending index, so the sweep reads only pending scopes, never the table."""
+        if limit <= 0:
+            return []
+        found: list[tuple[str, str]] = []
+        for shard in shard_keys(_PENDING):
+            query: dict[str, Any] = {
+                "IndexName": PENDING_INDEX,
+                "KeyConditionExpression": "pending_pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": shard}},
+            }
+            # Each shard is read oldest first, so its first `limit` items are all it can contribute.
+            found += [(_text(i, "pending_since") or "", str(i["pk"]["S"])) for i in self._query(query, limit)]
+        oldest = sorted(found)[:limit]
+        return [Scope.from_key(pk.removeprefix("SCOPE#")) for _, pk in oldest]
 
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn, guard and the bookkeeping of the scope, page by page."""
