@@ -103,7 +103,9 @@ def assemble(
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
         retrieval=retrieval,
         jobs=JobRunner(infra.chat_log, consolidation, reflection, infra.job_queue, clock),
-        chat=ChatService(retrieval, ingest, infra.chat_log, chat_model, clock),
+        chat=ChatService(
+            retrieval, ingest, infra.chat_log, chat_model, clock, budget_seconds=settings.chat_budget_seconds
+        ),
         chat_model=chat_model,
     )
 
@@ -127,10 +129,37 @@ def services() -> Services:
     return _override if _override is not None else _build_from_environment()
 
 
+@dataclass(frozen=True)
+class HealthReport:
+    backend: str
+    embedder: str
+    consolidation: str
+
+
+def health() -> HealthReport:
+    """Liveness from settings alone: no client is built and no secret is read, so the unauthenticated health route
+    stays cheap. A graph that already exists (tests, `serve`, a warm function) answers for itself."""
+    built = _override if _override is not None else _built_graph()
+    if built is not None:
+        return HealthReport(built.settings.backend, built.embedder.model_id, built.consolidation_status)
+    settings = _settings()
+    embedder = ":".join(str(part) for part in (settings.embedder, settings.embedding_model) if part)
+    active = settings.chat_provider != "none"
+    return HealthReport(settings.backend, embedder, "active" if active else "paused: no chat model configured")
+
+
+def _built_graph() -> Services | None:
+    return _build_from_environment() if _build_from_environment.cache_info().currsize else None
+
+
+@functools.cache
+def _settings() -> Settings:
+    return Settings()
+
+
 @functools.cache
 def _build_from_environment() -> Services:
-    settings = Settings()
-    return build(settings)
+    return build(_settings())
 
 
 def build(settings: Settings) -> Services:

@@ -25,6 +25,7 @@ from mnemoscope.contracts.api import (
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.services.lineage import lineage_of
+from mnemoscope import wiring
 from mnemoscope.wiring import services
 
 router = Router()
@@ -36,12 +37,12 @@ def _json(status: int, model: Any) -> Response[Any]:
 
 @router.get("/v1/health")
 def health() -> HealthResponse:
-    s = services()
+    report = wiring.health()  # settings only: no clients, no secrets (the route needs no API key)
     return HealthResponse(
         version=__version__,
-        backend=s.settings.backend,
-        embedder=s.embedder.model_id,
-        consolidation=s.consolidation_status,
+        backend=report.backend,
+        embedder=report.embedder,
+        consolidation=report.consolidation,
     )
 
 
