@@ -1,8 +1,10 @@
 """Composition root: builds the service graph from Settings once per process (lazily, cached)."""
 
 import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.ports.chat_log import ChatLog
@@ -138,18 +140,13 @@ class HealthReport:
 
 def health() -> HealthReport:
     """Liveness from settings alone: no client is built and no secret is read, so the unauthenticated health route
-    stays cheap. A graph that already exists (tests, `serve`, a warm function) answers for itself."""
-    built = _override if _override is not None else _built_graph()
-    if built is not None:
-        return HealthReport(built.settings.backend, built.embedder.model_id, built.consolidation_status)
+    stays cheap. An installed graph (tests, `serve`) answers for itself."""
+    if _override is not None:
+        return HealthReport(_override.settings.backend, _override.embedder.model_id, _override.consolidation_status)
     settings = _settings()
     embedder = ":".join(str(part) for part in (settings.embedder, settings.embedding_model) if part)
     active = settings.chat_provider != "none"
     return HealthReport(settings.backend, embedder, "active" if active else "paused: no chat model configured")
-
-
-def _built_graph() -> Services | None:
-    return _build_from_environment() if _build_from_environment.cache_info().currsize else None
 
 
 @functools.cache
@@ -163,8 +160,41 @@ def _build_from_environment() -> Services:
 
 
 def build(settings: Settings) -> Services:
-    infra = _local_infrastructure(settings) if settings.backend == "local" else _aws_infrastructure(settings)
-    return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
+    """The graph for these settings. On AWS, adapters that import an SDK or read a secret are deferred to their
+    first use, so a request only pays for what it touches (the reflect sweep never loads a model SDK)."""
+    if settings.backend == "local":
+        infra = _local_infrastructure(settings)
+        return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
+    infra = _aws_infrastructure(settings)
+    chat_model = (
+        None if settings.chat_provider == "none" else cast(ChatModel, _Deferred(lambda: build_chat_model(settings)))
+    )
+    reranker = None if settings.reranker == "none" else cast(Reranker, _Deferred(lambda: build_reranker(settings)))
+    return assemble(settings, infra, chat_model=chat_model, reranker=reranker)
+
+
+class _Deferred:
+    """Stands in for an adapter and builds it on the first attribute access (then delegates to it)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._target: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:  # only called for names this proxy does not have itself
+        return getattr(self._built(), name)
+
+    def _built(self) -> Any:
+        if self._target is None:
+            with self._lock:
+                if self._target is None:
+                    self._target = self._factory()
+        return self._target
+
+
+def materialized(adapter: Any) -> Any:
+    """The adapter itself, built now if it was deferred (for checks and tests)."""
+    return adapter._built() if isinstance(adapter, _Deferred) else adapter
 
 
 def build_chat_model(settings: Settings) -> ChatModel | None:
@@ -266,23 +296,29 @@ def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
     """DynamoDB chat log, SQS FIFO jobs, OpenSearch memories. Nothing is called here; clients connect lazily."""
     from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
-    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
     if not settings.chat_table or not settings.jobs_queue_url:
         raise InvalidMemoryRequest("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
-    embedder = build_embedder(settings)
+    embedder = cast(Embedder, _Deferred(lambda: build_embedder(settings)))
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
-        memory_index=OpenSearchMemoryIndex(
-            build_opensearch_client(settings),
-            settings.opensearch_index,
-            embedder.dimension,
-            engine=settings.opensearch_engine,
-            # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
-            refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
-        ),
+        memory_index=cast(MemoryIndex, _Deferred(lambda: _opensearch_index(settings, embedder))),
         job_queue=SqsJobQueue(settings.jobs_queue_url),
         embedder=embedder,
+    )
+
+
+def _opensearch_index(settings: Settings, embedder: Embedder) -> MemoryIndex:
+    # opensearch-py (~0.2 s to import) is loaded only by the requests that reach the memory index.
+    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
+    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+
+    return OpenSearchMemoryIndex(
+        build_opensearch_client(settings),
+        settings.opensearch_index,
+        settings.embedding_dimension or embedder.dimension,
+        engine=settings.opensearch_engine,
+        # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
+        refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
     )
