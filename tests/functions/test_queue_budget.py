@@ -12,7 +12,6 @@ import json
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
@@ -140,7 +139,9 @@ def _drive(services: Services, numbers: tuple[int, float, int], jobs: int) -> Fi
     return poller
 
 
-def test_with_the_template_numbers_no_healthy_job_reaches_the_dlq(local_services: Services, chat_model: SlowModel) -> None:
+def test_with_the_template_numbers_no_healthy_job_reaches_the_dlq(
+    local_services: Services, chat_model: SlowModel
+) -> None:
     # When ten jobs of 2 calls x 20 s run through the template's queue settings
     poller = _drive(local_services, _template_numbers(), jobs=10)
     # Then every job ran both calls once and none was dead-lettered

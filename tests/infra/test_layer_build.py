@@ -15,17 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.infra.conftest import sam_venv
+
 REPO = Path(__file__).resolve().parents[2]
 LAYER_INIT = Path(".aws-sam/build/WorkerLayer/python/mnemoscope/__init__.py")
 
 pytestmark = pytest.mark.slow  # ~30 s; CI runs it (plain `pytest` deselects nothing)
-
-
-def _sam_venv() -> Path:
-    made = subprocess.run(
-        ["bash", str(REPO / "infra/scripts/sam_venv.sh")], check=True, capture_output=True, text=True
-    )
-    return Path(made.stdout.strip().splitlines()[-1])
 
 
 def _copy_app(to: Path) -> None:
@@ -68,7 +63,7 @@ def _sam_build(sam: Path, app: Path, *extra: str) -> None:
 
 def test_a_change_in_shared_reaches_the_layer_after_a_cached_build(tmp_path: Path) -> None:
     # Given a copy of the app built once, with the build cache filled
-    sam = _sam_venv()
+    sam = sam_venv()
     _copy_app(tmp_path)
     _sam_build(sam, tmp_path, "--cached")
     marker = f"BUILD_MARKER = {uuid.uuid4().hex!r}\n"
