@@ -1,10 +1,15 @@
-"""Composition root: builds the service graph from Settings once per process (lazily, cached)."""
+"""Composition root: builds the service graph from Settings once per process (lazily, cached).
+
+The services are imported when the graph is first built, not with this module: the api function's health route
+imports it without needing any of them (cold start, docs/benchmarks.md)."""
+
+from __future__ import annotations
 
 import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.ports.chat_log import ChatLog
@@ -14,15 +19,14 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.ports.reranker import Reranker
-from mnemoscope.services.chat import ChatService
-from mnemoscope.services.consolidation import ConsolidationService
-from mnemoscope.services.ingest import IngestService
-from mnemoscope.services.jobs import JobRunner
-from mnemoscope.services.memories import MemoryAdminService
-from mnemoscope.services.reflection import ReflectionService
-from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
-from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 from mnemoscope.settings import Settings
+
+if TYPE_CHECKING:
+    from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.ingest import IngestService
+    from mnemoscope.services.jobs import JobRunner
+    from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.retrieval import RetrievalService
 
 
 @dataclass
@@ -63,6 +67,15 @@ def assemble(
     reranker: Reranker | None = None,
 ) -> Services:
     """Build the services on top of already-built adapters (used by the real roots and by tests)."""
+    from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.consolidation import ConsolidationService
+    from mnemoscope.services.ingest import IngestService
+    from mnemoscope.services.jobs import JobRunner
+    from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.reflection import ReflectionService
+    from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
+    from mnemoscope.services.time_fallback import ChatModelTimeExtractor
+
     clock = clock or SystemClock()
     consolidation = ConsolidationService(
         infra.chat_log,
