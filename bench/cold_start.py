@@ -107,7 +107,7 @@ class Stub(BaseHTTPRequestHandler):
         if target.startswith("DynamoDB"):
             return self._reply(200, self._dynamodb(target.split(".")[-1], body))
         if target.startswith("AmazonSQS"):
-            md5 = hashlib.md5(body["MessageBody"].encode()).hexdigest()  # noqa: S324 - SQS's checksum
+            md5 = hashlib.md5(body["MessageBody"].encode()).hexdigest()
             return self._reply(200, {"MessageId": "bench", "MD5OfMessageBody": md5, "SequenceNumber": "1"})
         if self.path.endswith("/embeddings"):
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from mnemoscope import __version__
+from mnemoscope import __version__, wiring
 from mnemoscope.api.params import AgentIdQuery, UserIdPath, UserIdQuery
 from mnemoscope.api.tenancy import scope_of
 from mnemoscope.contracts.api import (
@@ -25,7 +25,6 @@ from mnemoscope.contracts.api import (
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.services.lineage import lineage_of
-from mnemoscope import wiring
 from mnemoscope.wiring import services
 
 router = Router()

@@ -15,13 +15,14 @@ from botocore.exceptions import ClientError
 from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors, error_code
 from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table layout is part of this module's API
     _DUE,
-    _PENDING,
     _FIRST_SK,
     _LAST_SK,
     _MID,
     _MSG,
+    _PENDING,
     _STATE,
     CHAT_TABLE_DEFINITION,
+    PENDING_INDEX,
     REFLECT_DUE_INDEX,
     TTL_ATTRIBUTE,
     _iso,
@@ -31,8 +32,10 @@ from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table l
     _number,
     _text,
     chat_table_definition,
+    due_key,
+    pending_key,
+    shard_keys,
 )
-from mnemoscope.adapters.aws.dynamodb_table import PENDING_INDEX, due_key, pending_key, shard_keys
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
@@ -280,7 +283,8 @@ class DynamoDbChatLog:
             values |= {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": due_key(scope)}}
         self._conditional_update(scope, update, values, "attribute_not_exists(watermark) OR watermark < :seq")
         # Caught up: leave the pending index. An append racing in between raised last_seq, so the scope stays.
-        self._conditional_update(scope, "REMOVE pending_pk, pending_since", {}, "last_seq <= watermark")
+        caught_up = "last_seq <= watermark AND watermark >= :seq"  # :seq only because a value must be used
+        self._conditional_update(scope, "REMOVE pending_pk, pending_since", {":seq": {"N": str(seq)}}, caught_up)
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:
         """Reset the reflection counters (and leave the due index) after a reflection run."""
@@ -296,7 +300,7 @@ class DynamoDbChatLog:
                     Key=_key(scope, _STATE),
                     UpdateExpression=update,
                     ConditionExpression=condition,
-                    **({"ExpressionAttributeValues": values} if values else {}),
+                    ExpressionAttributeValues=values,
                 )
         except ClientError as error:
             if error_code(error) != _CONDITION_FAILED:
