@@ -317,7 +317,7 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
         memory_index=cast(MemoryIndex, _Deferred(lambda: _opensearch_index(settings, embedder))),
-        job_queue=SqsJobQueue(settings.jobs_queue_url),
+        job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url)))),  # search never sends
         embedder=embedder,
     )
 

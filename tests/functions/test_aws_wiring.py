@@ -43,7 +43,7 @@ def _settings(**extra: object) -> Settings:
 def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
     infra = _aws_infrastructure(_settings())
     assert isinstance(infra.chat_log, DynamoDbChatLog)
-    assert isinstance(infra.job_queue, SqsJobQueue)
+    assert isinstance(materialized(infra.job_queue), SqsJobQueue)
     # The index and the embedder import an SDK (and may read a secret): built on first use.
     assert isinstance(materialized(infra.memory_index), OpenSearchMemoryIndex)
     assert infra.embedder.dimension == 1536
