@@ -3,22 +3,13 @@
 #   1. sam validate --lint                  (SAM schema + cfn-lint on the raw template)
 #   2. infra/scripts/check_template.py      (translate with samtranslator, cfn-lint the CloudFormation)
 #   3. sam build                            (no container: functions are copied, the layer uses its Makefile)
-# SAM CLI lives in its own venv (.tools/sam): it pins boto3 and pydantic versions that the app must not inherit.
+# SAM CLI lives in its own venv (.tools/sam, made by sam_venv.sh).
 # Set SKIP_BUILD=1 to stop after step 2. No AWS access is needed; every SDK call is pinned to a dead loopback port.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TOOLS="${MNEMOSCOPE_SAM_VENV:-$REPO/.tools/sam}"
+TOOLS="$(bash "$REPO/infra/scripts/sam_venv.sh")"
 cd "$REPO"
-# The Makefile exports UV (its project-local copy); run by hand, a uv on PATH will do.
-UV="${UV:-$(command -v uv || true)}"
-[[ -n "$UV" ]] || { echo "uv not found: run through make (make validate), or set UV" >&2; exit 2; }
-
-if [[ ! -x "$TOOLS/bin/sam" ]]; then
-  echo "== creating the SAM tool venv at $TOOLS"
-  "$UV" venv --quiet --python 3.11 "$TOOLS"
-  "$UV" pip install --quiet --python "$TOOLS/bin/python" aws-sam-cli cfn-lint
-fi
 
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:9
 

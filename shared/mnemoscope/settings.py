@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     dashscope_api_key_secret: str | None = None
     model_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     model_max_retries: int = Field(default=2, ge=0, le=6)
+    # /v1/chat end to end (retrieval + model attempts): under the api function's 25 s and API Gateway's 29 s.
+    chat_budget_seconds: float = Field(default=22.0, gt=0, le=28)
 
     # Retrieval
     recent_turns: int = Field(default=10, ge=0, le=50)

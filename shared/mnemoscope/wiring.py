@@ -1,8 +1,15 @@
-"""Composition root: builds the service graph from Settings once per process (lazily, cached)."""
+"""Composition root: builds the service graph from Settings once per process (lazily, cached).
+
+The services are imported when the graph is first built, not with this module: the api function's health route
+imports it without needing any of them (cold start, docs/benchmarks.md)."""
+
+from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -14,15 +21,14 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.ports.reranker import Reranker
-from mnemoscope.services.chat import ChatService
-from mnemoscope.services.consolidation import ConsolidationService
-from mnemoscope.services.ingest import IngestService
-from mnemoscope.services.jobs import JobRunner
-from mnemoscope.services.memories import MemoryAdminService
-from mnemoscope.services.reflection import ReflectionService
-from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
-from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 from mnemoscope.settings import Settings
+
+if TYPE_CHECKING:
+    from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.ingest import IngestService
+    from mnemoscope.services.jobs import JobRunner
+    from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.retrieval import RetrievalService
 
 
 @dataclass
@@ -63,6 +69,15 @@ def assemble(
     reranker: Reranker | None = None,
 ) -> Services:
     """Build the services on top of already-built adapters (used by the real roots and by tests)."""
+    from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.consolidation import ConsolidationService
+    from mnemoscope.services.ingest import IngestService
+    from mnemoscope.services.jobs import JobRunner
+    from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.reflection import ReflectionService
+    from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
+    from mnemoscope.services.time_fallback import ChatModelTimeExtractor
+
     clock = clock or SystemClock()
     consolidation = ConsolidationService(
         infra.chat_log,
@@ -105,7 +120,9 @@ def assemble(
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
         retrieval=retrieval,
         jobs=JobRunner(infra.chat_log, consolidation, reflection, infra.job_queue, clock),
-        chat=ChatService(retrieval, ingest, infra.chat_log, chat_model, clock),
+        chat=ChatService(
+            retrieval, ingest, infra.chat_log, chat_model, clock, budget_seconds=settings.chat_budget_seconds
+        ),
         chat_model=chat_model,
     )
 
@@ -129,9 +146,32 @@ def services() -> Services:
     return _override if _override is not None else _build_from_environment()
 
 
+@dataclass(frozen=True)
+class HealthReport:
+    backend: str
+    embedder: str
+    consolidation: str
+
+
+def health() -> HealthReport:
+    """Liveness from settings alone: no client is built and no secret is read, so the unauthenticated health route
+    stays cheap. An installed graph (tests, `serve`) answers for itself."""
+    if _override is not None:
+        return HealthReport(_override.settings.backend, _override.embedder.model_id, _override.consolidation_status)
+    settings = _settings()
+    embedder = ":".join(str(part) for part in (settings.embedder, settings.embedding_model) if part)
+    active = settings.chat_provider != "none"
+    return HealthReport(settings.backend, embedder, "active" if active else "paused: no chat model configured")
+
+
+@functools.cache
+def _settings() -> Settings:
+    return settings_from_environment()
+
+
 @functools.cache
 def _build_from_environment() -> Services:
-    return build(settings_from_environment())
+    return build(_settings())
 
 
 def settings_from_environment() -> Settings:
@@ -148,8 +188,41 @@ def settings_from_environment() -> Settings:
 
 
 def build(settings: Settings) -> Services:
-    infra = _local_infrastructure(settings) if settings.backend == "local" else _aws_infrastructure(settings)
-    return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
+    """The graph for these settings. On AWS, adapters that import an SDK or read a secret are deferred to their
+    first use, so a request only pays for what it touches (the reflect sweep never loads a model SDK)."""
+    if settings.backend == "local":
+        infra = _local_infrastructure(settings)
+        return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
+    infra = _aws_infrastructure(settings)
+    chat_model = (
+        None if settings.chat_provider == "none" else cast(ChatModel, _Deferred(lambda: build_chat_model(settings)))
+    )
+    reranker = None if settings.reranker == "none" else cast(Reranker, _Deferred(lambda: build_reranker(settings)))
+    return assemble(settings, infra, chat_model=chat_model, reranker=reranker)
+
+
+class _Deferred:
+    """Stands in for an adapter and builds it on the first attribute access (then delegates to it)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._target: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:  # only called for names this proxy does not have itself
+        return getattr(self._built(), name)
+
+    def _built(self) -> Any:
+        if self._target is None:
+            with self._lock:
+                if self._target is None:
+                    self._target = self._factory()
+        return self._target
+
+
+def materialized(adapter: Any) -> Any:
+    """The adapter itself, built now if it was deferred (for checks and tests)."""
+    return adapter._built() if isinstance(adapter, _Deferred) else adapter
 
 
 def build_chat_model(settings: Settings) -> ChatModel | None:
@@ -251,23 +324,29 @@ def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
     """DynamoDB chat log, SQS FIFO jobs, OpenSearch memories. Nothing is called here; clients connect lazily."""
     from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
-    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
     if not settings.chat_table or not settings.jobs_queue_url:
         raise ConfigurationError("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
-    embedder = build_embedder(settings)
+    embedder = cast(Embedder, _Deferred(lambda: build_embedder(settings)))
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
-        memory_index=OpenSearchMemoryIndex(
-            build_opensearch_client(settings),
-            settings.opensearch_index,
-            embedder.dimension,
-            engine=settings.opensearch_engine,
-            # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
-            refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
-        ),
-        job_queue=SqsJobQueue(settings.jobs_queue_url),
+        memory_index=cast(MemoryIndex, _Deferred(lambda: _opensearch_index(settings, embedder))),
+        job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url)))),  # search never sends
         embedder=embedder,
+    )
+
+
+def _opensearch_index(settings: Settings, embedder: Embedder) -> MemoryIndex:
+    # opensearch-py (~0.2 s to import) is loaded only by the requests that reach the memory index.
+    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
+    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+
+    return OpenSearchMemoryIndex(
+        build_opensearch_client(settings),
+        settings.opensearch_index,
+        settings.embedding_dimension or embedder.dimension,
+        engine=settings.opensearch_engine,
+        # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
+        refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
     )

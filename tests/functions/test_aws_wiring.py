@@ -13,7 +13,7 @@ from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.settings import Settings
-from mnemoscope.wiring import Infrastructure, _aws_infrastructure, assemble, override_services
+from mnemoscope.wiring import Infrastructure, _aws_infrastructure, assemble, materialized, override_services
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.functions.api_calls import call_event
 
@@ -43,8 +43,9 @@ def _settings(**extra: object) -> Settings:
 def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
     infra = _aws_infrastructure(_settings())
     assert isinstance(infra.chat_log, DynamoDbChatLog)
-    assert isinstance(infra.job_queue, SqsJobQueue)
-    assert isinstance(infra.memory_index, OpenSearchMemoryIndex)
+    assert isinstance(materialized(infra.job_queue), SqsJobQueue)
+    # The index and the embedder import an SDK (and may read a secret): built on first use.
+    assert isinstance(materialized(infra.memory_index), OpenSearchMemoryIndex)
     assert infra.embedder.dimension == 1536
 
 

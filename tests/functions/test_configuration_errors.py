@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mnemoscope.wiring import _build_from_environment, override_services
+from mnemoscope.wiring import _build_from_environment, _settings, override_services
 from tests.functions.api_calls import call_event
 
 GENERIC = {"error": {"code": "internal_error", "message": "internal error"}}
@@ -22,8 +22,10 @@ AWS = {
 @pytest.fixture(autouse=True)
 def _built_from_environment() -> Iterator[None]:
     override_services(None)
+    _settings.cache_clear()
     _build_from_environment.cache_clear()
     yield
+    _settings.cache_clear()
     _build_from_environment.cache_clear()
 
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from mnemoscope import __version__
+from mnemoscope import __version__, wiring
 from mnemoscope.api.params import AgentIdQuery, UserIdPath, UserIdQuery
 from mnemoscope.api.tenancy import scope_of
 from mnemoscope.contracts.api import (
@@ -36,12 +36,12 @@ def _json(status: int, model: Any) -> Response[Any]:
 
 @router.get("/v1/health")
 def health() -> HealthResponse:
-    s = services()
+    report = wiring.health()  # settings only: no clients, no secrets (the route needs no API key)
     return HealthResponse(
         version=__version__,
-        backend=s.settings.backend,
-        embedder=s.embedder.model_id,
-        consolidation=s.consolidation_status,
+        backend=report.backend,
+        embedder=report.embedder,
+        consolidation=report.consolidation,
     )
 
 

@@ -1,6 +1,8 @@
 """Memory-augmented chat: retrieve → a system prompt with the time and the recalled memories → the model's reply →
 both turns appended to the log (which enqueues consolidation)."""
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Literal
@@ -10,7 +12,7 @@ from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
-from mnemoscope.ports.chat_model import ChatMessage, ChatModel
+from mnemoscope.ports.chat_model import ChatMessage, ChatModel, current_budget, time_budget
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.memory_index import ScoredMemory
 from mnemoscope.prompts.chat import chat_system_prompt
@@ -20,6 +22,9 @@ from mnemoscope.services.retrieval import RetrievalService, SearchQuery
 
 History = Literal["auto", "none"] | int
 CHAT_MEMORIES = 10
+# API Gateway cuts a REST integration at 29 s and the api function's Timeout is 25 s: the whole chat (retrieval and
+# every model attempt with its retries) must end before, and answer 503 JSON, not a gateway 504 page.
+DEFAULT_BUDGET_SECONDS = 22.0
 
 
 @dataclass(frozen=True)
@@ -37,19 +42,47 @@ class ChatService:
         chat_log: ChatLog,
         chat_model: ChatModel | None,
         clock: Clock,
+        *,
+        budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._retrieval = retrieval
         self._ingest = ingest
         self._chat_log = chat_log
         self._model = chat_model
         self._clock = clock
+        self._budget_seconds = budget_seconds
+        self._monotonic = monotonic
 
     def chat(
         self, scope: Scope, message: str, system_prompt: str | None, history: History, timezone: str | None
     ) -> ChatResult:
-        """Raises: ModelNotConfigured without a chat model; DependencyUnavailable when the model fails."""
+        """Raises: ModelNotConfigured without a chat model; DependencyUnavailable when the model fails or the time
+        budget runs out (model attempts and retries are planned within what is left of it)."""
         if self._model is None:
             raise ModelNotConfigured("chat needs a chat model: set MNEMOSCOPE_CHAT_PROVIDER")
+        with time_budget(self._remaining_seconds()):
+            return self._chat(self._model, scope, message, system_prompt, history, timezone)
+
+    def _remaining_seconds(self) -> Callable[[], float]:
+        deadline = self._monotonic() + self._budget_seconds
+        outer = current_budget()  # e.g. the Lambda invocation's own remaining time
+
+        def remaining() -> float:
+            own = deadline - self._monotonic()
+            return own if outer is None else min(own, outer())
+
+        return remaining
+
+    def _chat(
+        self,
+        model: ChatModel,
+        scope: Scope,
+        message: str,
+        system_prompt: str | None,
+        history: History,
+        timezone: str | None,
+    ) -> ChatResult:
         found = self._retrieval.search(scope, SearchQuery(query=message, top_k=CHAT_MEMORIES, timezone=timezone))
         lines = [memory_line(hit.node, found.now.tzinfo or UTC) for hit in found.memories]
         system = chat_system_prompt(found.now, lines, system_prompt, message)
@@ -59,7 +92,7 @@ class ChatService:
             *(ChatMessage(role=t.message.role, content=t.message.content) for t in turns if t.message.role != "system"),
             ChatMessage(role="user", content=message),
         ]
-        reply = self._model.complete(messages)
+        reply = model.complete(messages)
         said_at = self._clock.now()
         self._ingest.append(
             scope,

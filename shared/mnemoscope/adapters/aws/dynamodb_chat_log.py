@@ -19,8 +19,10 @@ from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table l
     _LAST_SK,
     _MID,
     _MSG,
+    _PENDING,
     _STATE,
     CHAT_TABLE_DEFINITION,
+    PENDING_INDEX,
     REFLECT_DUE_INDEX,
     TTL_ATTRIBUTE,
     _iso,
@@ -30,6 +32,9 @@ from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table l
     _number,
     _text,
     chat_table_definition,
+    due_key,
+    pending_key,
+    shard_keys,
 )
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.message import LoggedMessage, Message
@@ -101,12 +106,19 @@ class DynamoDbChatLog:
         return AppendResult(stored_ids=tuple(stored_ids), duplicate_ids=tuple(duplicate_ids))
 
     def _reserve(self, scope: Scope, count: int) -> int:
-        """Reserve `count` consecutive seqs with one atomic ADD; returns the first."""
+        """Reserve `count` consecutive seqs with one atomic ADD; returns the first. The same write puts the scope in
+        the sparse pending index (kept until the watermark catches up), so a scope whose first job dead-letters
+        before any watermark exists is still found by the sweep."""
         response = self._client.update_item(
             TableName=self._table,
             Key=_key(scope, _STATE),
-            UpdateExpression="ADD last_seq :n",
-            ExpressionAttributeValues={":n": {"N": str(count)}},
+            UpdateExpression="ADD last_seq :n "
+            "SET pending_pk = if_not_exists(pending_pk, :p), pending_since = if_not_exists(pending_since, :at)",
+            ExpressionAttributeValues={
+                ":n": {"N": str(count)},
+                ":p": {"S": pending_key(scope)},
+                ":at": {"S": _iso(self._clock.now())},
+            },
             ReturnValues="UPDATED_NEW",
         )
         return _number(response["Attributes"], "last_seq") - count + 1
@@ -302,13 +314,19 @@ class DynamoDbChatLog:
                 "first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due ADD unreflected :n"
             )
             at_text = _iso(at or self._clock.now())
-            counter_values = {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": _DUE}}
+            counter_values = {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": due_key(scope)}}
         moved = self._conditional_update(
             scope, f"{update}, {counters}" if counters else update, values | counter_values, _WATERMARK_MOVES
         )
         if not moved and settled and counters:
             # Only released turns (behind the watermark) were consolidated: count their observations.
             self._conditional_update(scope, f"SET {counters}", counter_values, "attribute_exists(sk)")
+        self._leave_pending_index(scope, seq)
+
+    def _leave_pending_index(self, scope: Scope, seq: int) -> None:
+        # Caught up: leave the pending index. An append racing in between raised last_seq, so the scope stays.
+        caught_up = "last_seq <= watermark AND watermark >= :seq"  # :seq only because a value must be used
+        self._conditional_update(scope, "REMOVE pending_pk, pending_since", {":seq": {"N": str(seq)}}, caught_up)
 
     def _settle_released(self, scope: Scope, seq: int) -> int:
         settled = 0
@@ -385,6 +403,7 @@ class DynamoDbChatLog:
         values: _Item = {":seq": {"N": str(max(seqs))}}
         if not self._conditional_update(scope, "SET watermark = :seq REMOVE failure", values, _WATERMARK_MOVES):
             self._update(scope, "REMOVE failure", None)
+        self._leave_pending_index(scope, max(seqs))
 
     def release_quarantine(self, scope: Scope, message_ids: Sequence[str] | None = None) -> list[str]:
         """Flip `retrying` on each quarantined turn (conditionally: a concurrent release counts once)."""
@@ -442,39 +461,39 @@ class DynamoDbChatLog:
         return True
 
     def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
-        """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut."""
-        values: _Item = {":due": {"S": _DUE}, ":cut": {"S": _iso(max_age_before)}}
-        old: dict[str, Any] = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
+        """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut:
+        two queries per shard of the sparse reflect-due index (it only holds scopes owing a reflection)."""
         # A filter cannot use the index's own keys, hence two queries instead of one OR.
+        old: dict[str, Any] = {"KeyConditionExpression": "due_pk = :due AND first_unreflected_at <= :cut"}
         busy: dict[str, Any] = {
             "KeyConditionExpression": "due_pk = :due AND first_unreflected_at > :cut",
             "FilterExpression": "unreflected >= :min",
         }
         keys: set[str] = set()
         extra: _Item
-        for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
-            query |= {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
-            keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(query))
+        for due in shard_keys(_DUE):
+            values: _Item = {":due": {"S": due}, ":cut": {"S": _iso(max_age_before)}}
+            for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
+                call = query | {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
+                keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(call))
         return [Scope.from_key(key) for key in sorted(keys)]
 
     def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
-        """A filtered scan of the STATE items: a periodic sweep, so the scan's cost is acceptable."""
-        scopes: list[Scope] = []
-        start: _Item | None = None
-        scan: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "sk = :state AND last_seq > watermark",
-            "ExpressionAttributeValues": {":state": {"S": _STATE}},
-            "ProjectionExpression": "pk",
-        }
-        with dependency_errors("DynamoDB"):
-            while len(scopes) < limit:
-                page = self._client.scan(**scan | ({"ExclusiveStartKey": start} if start else {}))
-                scopes += [Scope.from_key(str(i["pk"]["S"]).removeprefix("SCOPE#")) for i in page["Items"]]
-                start = page.get("LastEvaluatedKey")
-                if not start:
-                    break
-        return sorted(scopes, key=lambda s: s.key)[:limit]
+        """Scopes with turns after the watermark, the longest-waiting first: one query per shard of the sparse
+        pending index, so the sweep reads only pending scopes, never the table."""
+        if limit <= 0:
+            return []
+        found: list[tuple[str, str]] = []
+        for shard in shard_keys(_PENDING):
+            query: dict[str, Any] = {
+                "IndexName": PENDING_INDEX,
+                "KeyConditionExpression": "pending_pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": shard}},
+            }
+            # Each shard is read oldest first, so its first `limit` items are all it can contribute.
+            found += [(_text(i, "pending_since") or "", str(i["pk"]["S"])) for i in self._query(query, limit)]
+        oldest = sorted(found)[:limit]
+        return [Scope.from_key(pk.removeprefix("SCOPE#")) for _, pk in oldest]
 
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn, guard and the bookkeeping of the scope, page by page."""

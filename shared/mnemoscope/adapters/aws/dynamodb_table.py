@@ -4,14 +4,19 @@ Items of partition pk = "SCOPE#<scope.key>":
   sk "MSG#<seq:012d>"  a turn; seq = arrival order, reserved by an atomic ADD on the state item
   sk "MID#<id>"        the id guard: makes appends idempotent and maps a message id to its seq
   sk "STATE"           last_seq, watermark, unreflected, first_unreflected_at, last_reflected_at; while
-                       unreflected > 0 it also carries due_pk = "DUE", which puts it in the sparse GSI; while
+                       unreflected > 0 it also carries due_pk = "DUE#<shard>" (sparse GSI reflect-due), and
+                       while last_seq > watermark pending_pk = "PENDING#<shard>" + pending_since (sparse GSI
+                       pending): the reflect sweep queries both indexes instead of scanning the table; while
                        consolidation keeps failing on the pending head, `failure` (S: FailureStreak as JSON)
   sk "QUAR#<seq:012d>" a quarantined turn: seq, id, error, reason (short, never user text), attempts,
                        quarantined_at, retrying (BOOL: released for a retry, pending again); same TTL as the turn
+Index partition keys are spread over SWEEP_SHARDS values by a hash of the scope, so no single GSI partition takes
+every scope's writes (docs/decisions.md, "Pending-scope index").
 """
 
 from __future__ import annotations
 
+import hashlib
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +25,8 @@ from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
 
 REFLECT_DUE_INDEX = "reflect-due"
+PENDING_INDEX = "pending"
+SWEEP_SHARDS = 16
 TTL_ATTRIBUTE = "expires_at"
 # The one description of the table: the tests create it from this, and a test checks template.yaml against it.
 CHAT_TABLE_DEFINITION: dict[str, Any] = {
@@ -28,6 +35,8 @@ CHAT_TABLE_DEFINITION: dict[str, Any] = {
         {"AttributeName": "sk", "AttributeType": "S"},
         {"AttributeName": "due_pk", "AttributeType": "S"},
         {"AttributeName": "first_unreflected_at", "AttributeType": "S"},
+        {"AttributeName": "pending_pk", "AttributeType": "S"},
+        {"AttributeName": "pending_since", "AttributeType": "S"},
     ],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "GlobalSecondaryIndexes": [
@@ -38,19 +47,44 @@ CHAT_TABLE_DEFINITION: dict[str, Any] = {
                 {"AttributeName": "first_unreflected_at", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["unreflected"]},
-        }
+        },
+        {
+            "IndexName": PENDING_INDEX,
+            "KeySchema": [
+                {"AttributeName": "pending_pk", "KeyType": "HASH"},
+                {"AttributeName": "pending_since", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
 
 _Item = dict[str, Any]
-_MSG, _MID, _STATE, _DUE = "MSG#", "MID#", "STATE", "DUE"
+_MSG, _MID, _STATE, _DUE, _PENDING = "MSG#", "MID#", "STATE", "DUE#", "PENDING#"
 _FIRST_SK, _LAST_SK = f"{_MSG}{0:012d}", f"{_MSG}{'9' * 12}"
 
 
 def chat_table_definition() -> dict[str, Any]:
     """create_table arguments (without TableName) for the chat table: keys, attributes, GSI, billing."""
     return deepcopy(CHAT_TABLE_DEFINITION)
+
+
+def sweep_shard(scope: Scope) -> int:
+    """A stable shard of the scope (not Python's salted hash: every process must agree)."""
+    return int.from_bytes(hashlib.sha256(scope.key.encode()).digest()[:4], "big") % SWEEP_SHARDS
+
+
+def due_key(scope: Scope) -> str:
+    return f"{_DUE}{sweep_shard(scope):02d}"
+
+
+def pending_key(scope: Scope) -> str:
+    return f"{_PENDING}{sweep_shard(scope):02d}"
+
+
+def shard_keys(prefix: str) -> list[str]:
+    return [f"{prefix}{shard:02d}" for shard in range(SWEEP_SHARDS)]
 
 
 def _key(scope: Scope, sk: str) -> _Item:

@@ -1,0 +1,97 @@
+"""The IAM actions each Lambda function needs, derived from the adapters it wires and the methods it calls.
+
+The source of truth for template.yaml's per-function roles: tests/infra/test_iam.py translates the template and
+fails on any action a function's role grants beyond this, or lacks; tests/infra/test_iam.py also records the AWS
+operations each chat-log and queue method really makes under moto and checks them against the maps below.
+Change an adapter's AWS calls, or what a function calls, here first.
+"""
+
+from dataclasses import dataclass, field
+
+# mnemoscope.adapters.aws.dynamodb_chat_log.DynamoDbChatLog, per method. A transaction needs the actions inside it
+# (PutItem, ConditionCheckItem); there is no IAM action for TransactWriteItems itself.
+CHAT_LOG: dict[str, frozenset[str]] = {
+    "append": frozenset(
+        {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"}
+    ),
+    "pending": frozenset({"dynamodb:GetItem", "dynamodb:Query"}),
+    "recent": frozenset({"dynamodb:Query"}),
+    "get_messages": frozenset({"dynamodb:BatchGetItem"}),
+    "state": frozenset({"dynamodb:GetItem"}),
+    "advance_watermark": frozenset({"dynamodb:UpdateItem"}),
+    "mark_reflected": frozenset({"dynamodb:UpdateItem"}),
+    "scopes_due_for_reflection": frozenset({"dynamodb:Query"}),  # on the reflect-due index only
+    "scopes_with_pending": frozenset({"dynamodb:Query"}),  # on the pending index only
+    "delete_scope": frozenset({"dynamodb:Query", "dynamodb:BatchWriteItem"}),
+}
+# mnemoscope.adapters.aws.sqs_job_queue.SqsJobQueue
+JOB_QUEUE: dict[str, frozenset[str]] = {"enqueue": frozenset({"sqs:SendMessage"})}
+# Lambda's SQS event source mapping polls with the function's role.
+SQS_EVENT_SOURCE = frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
+# mnemoscope.adapters.aws.opensearch_index over the serverless collection (SigV4 "aoss") or a managed domain.
+SEARCH_COLLECTION = frozenset({"aoss:APIAccessAll"})
+SEARCH_DOMAIN = frozenset({"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"})
+# mnemoscope.wiring._secret: the model API keys (Powertools parameters -> Secrets Manager).
+MODEL_SECRETS = frozenset({"secretsmanager:GetSecretValue"})
+# Every function writes its logs to its own log group (LoggingConfig), which the stack creates.
+LOGS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
+# The Lambda runtime's X-Ray daemon, only with EnableTracing=true.
+TRACING = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+
+
+@dataclass(frozen=True)
+class Uses:
+    """What one function touches."""
+
+    chat_log: frozenset[str] = frozenset()
+    job_queue: frozenset[str] = frozenset()
+    sqs_event_source: bool = False
+    memory_index: bool = False
+    model_secrets: bool = False
+    chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
+
+
+FUNCTIONS: dict[str, Uses] = {
+    # routes: ingest (append), search + chat (state, recent, append), memories (lineage: get_messages; forget:
+    # delete_scope), consolidate/reflect on demand (enqueue); the index and the models.
+    "ApiFunction": Uses(
+        chat_log=frozenset({"append", "recent", "state", "get_messages", "delete_scope"}),
+        job_queue=frozenset({"enqueue"}),
+        memory_index=True,
+        model_secrets=True,
+    ),
+    # the job runner: consolidation (pending, advance_watermark), reflection (recent, mark_reflected), a follow-up
+    # job when more turns wait (enqueue); the index and the models.
+    "ConsolidateFunction": Uses(
+        chat_log=frozenset({"pending", "advance_watermark", "recent", "mark_reflected"}),
+        job_queue=frozenset({"enqueue"}),
+        sqs_event_source=True,
+        memory_index=True,
+        model_secrets=True,
+    ),
+    # the sweep: two sparse indexes, then jobs. No model, no index, no table writes.
+    "ReflectFunction": Uses(
+        chat_log=frozenset({"scopes_due_for_reflection", "scopes_with_pending"}),
+        job_queue=frozenset({"enqueue"}),
+        chat_log_indexes=frozenset({"reflect-due", "pending"}),
+    ),
+}
+
+
+def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: bool) -> frozenset[str]:
+    """The actions `function`'s role must grant for one set of stack parameters."""
+    uses = FUNCTIONS[function]
+    actions = set(LOGS)
+    for method in uses.chat_log:
+        actions |= CHAT_LOG[method]
+    for method in uses.job_queue:
+        actions |= JOB_QUEUE[method]
+    if uses.sqs_event_source:
+        actions |= SQS_EVENT_SOURCE
+    if uses.memory_index:
+        actions |= SEARCH_COLLECTION if collection else SEARCH_DOMAIN
+    if uses.model_secrets and secrets:
+        actions |= MODEL_SECRETS
+    if tracing:
+        actions |= TRACING
+    return frozenset(actions)

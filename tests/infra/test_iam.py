@@ -1,0 +1,163 @@
+"""Least privilege: each function's role in the TRANSLATED template grants exactly what infra/iam_needs.py derives
+for it (no action missing, none extra), and infra/iam_needs.py matches what the adapters really call (moto)."""
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra import iam_needs
+from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, DynamoDbChatLog
+from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.job_queue import ScopeJob
+from tests.contracts.builders import T0, message, scope
+from tests.infra.conftest import Resolved
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:model"
+SCENARIOS: dict[str, dict[str, str]] = {
+    "collection, tracing off": {"OpenAiApiKeySecretArn": SECRET},
+    "collection, tracing on": {"OpenAiApiKeySecretArn": SECRET, "EnableTracing": "true"},
+    "existing domain, dashscope, tracing on": {
+        "ModelProvider": "dashscope",
+        "EmbeddingProvider": "dashscope",
+        "DashScopeApiKeySecretArn": SECRET,
+        "ExistingOpenSearchEndpoint": "https://search-memories-abc.us-east-1.es.amazonaws.com",
+        "ExistingOpenSearchDomainName": "memories",
+        "EnableTracing": "true",
+    },
+}
+
+
+def _statements(resources: dict[str, Any], function: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Allow statements of the function's role (inline + the template's managed policies), and any other policy."""
+    role_ref = resources[function]["Properties"]["Role"]
+    assert set(role_ref) == {"Fn::GetAtt"}, f"{function}: the role must be the template's own"
+    role = resources[role_ref["Fn::GetAtt"][0]]["Properties"]
+    statements: list[dict[str, Any]] = []
+    for policy in role.get("Policies", []):
+        statements += policy["PolicyDocument"]["Statement"]
+    foreign = []
+    for arn in role.get("ManagedPolicyArns", []):
+        managed = resources.get(arn.get("Ref", "")) if isinstance(arn, dict) else None
+        if managed is None or managed["Type"] != "AWS::IAM::ManagedPolicy":
+            foreign.append(arn)  # an AWS managed policy (AWSXrayWriteOnlyAccess...): grants what we cannot check
+            continue
+        statements += managed["Properties"]["PolicyDocument"]["Statement"]
+    return [s for s in statements if s["Effect"] == "Allow"], foreign
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        action = statement["Action"]
+        found |= {action} if isinstance(action, str) else set(action)
+    return found
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("function", sorted(iam_needs.FUNCTIONS))
+def test_each_role_grants_exactly_the_actions_its_function_needs(
+    translated: dict[str, Any], function: str, scenario: str
+) -> None:
+    overrides = SCENARIOS[scenario]
+    resolved = Resolved(translated, overrides)
+    statements, foreign = _statements(resolved.resources(), function)
+    granted = _actions(statements)
+    needed = iam_needs.needed_actions(
+        function,
+        tracing=overrides.get("EnableTracing") == "true",
+        secrets=True,
+        collection="ExistingOpenSearchEndpoint" not in overrides,
+    )
+    assert foreign == []
+    assert sorted(granted - needed) == [], "granted but not needed"
+    assert sorted(needed - granted) == [], "needed but not granted"
+    assert not any("*" in action for action in granted)
+
+
+def test_every_function_has_its_needs_declared(translated: dict[str, Any]) -> None:
+    functions = {n for n, r in translated["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert functions == set(iam_needs.FUNCTIONS)
+
+
+def test_only_xray_is_granted_on_every_resource_and_reflect_queries_only_its_indexes(
+    translated: dict[str, Any],
+) -> None:
+    resolved = Resolved(translated, SCENARIOS["collection, tracing on"])
+    resources = resolved.resources()
+    for function in iam_needs.FUNCTIONS:
+        statements, _ = _statements(resources, function)
+        for statement in statements:
+            if statement["Resource"] == "*":
+                assert _actions([statement]) <= iam_needs.TRACING, function
+    reflect, _ = _statements(resources, "ReflectFunction")
+    [query] = [s for s in reflect if _actions([s]) == {"dynamodb:Query"}]
+    indexes = iam_needs.FUNCTIONS["ReflectFunction"].chat_log_indexes
+    assert {r["Fn::Sub"] for r in query["Resource"]} == {f"${{ChatTable.Arn}}/index/{name}" for name in indexes}
+
+
+# ---------------------------------------------------------------- iam_needs against the adapters' real calls
+
+# The transactions this adapter writes hold Puts and one ConditionCheck.
+OPERATION_ACTIONS = {"TransactWriteItems": {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"}}
+CHAT_LOG_CALLS: dict[str, Callable[[ChatLog], object]] = {
+    "append": lambda log: log.append(scope(), [message(3)]),
+    "pending": lambda log: log.pending(scope()),
+    "recent": lambda log: log.recent(scope(), 5),
+    "get_messages": lambda log: log.get_messages(scope(), ["m1"]),
+    "state": lambda log: log.state(scope()),
+    "advance_watermark": lambda log: log.advance_watermark(scope(), 1, new_observations=1, at=T0),
+    "mark_reflected": lambda log: log.mark_reflected(scope(), T0),
+    "scopes_due_for_reflection": lambda log: log.scopes_due_for_reflection(1, T0 + timedelta(days=1)),
+    "scopes_with_pending": lambda log: log.scopes_with_pending(),
+    "delete_scope": lambda log: log.delete_scope(scope()),
+}
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, list[str]]]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        calls: list[str] = []
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        for client in (dynamodb, sqs):
+            prefix = client.meta.service_model.signing_name
+            client.meta.events.register(
+                "before-call", lambda model, prefix=prefix, **_: calls.append(f"{prefix}:{model.name}")
+            )
+        dynamodb.create_table(TableName="chat", **CHAT_TABLE_DEFINITION)
+        yield dynamodb, sqs, calls
+
+
+def _as_actions(calls: list[str]) -> set[str]:
+    actions: set[str] = set()
+    for call in calls:
+        actions |= OPERATION_ACTIONS.get(call.split(":")[1], {call})
+    return actions
+
+
+@pytest.mark.parametrize("method", sorted(iam_needs.CHAT_LOG))
+def test_the_chat_log_map_covers_what_each_method_calls(recorded: tuple[Any, Any, list[str]], method: str) -> None:
+    dynamodb, _, calls = recorded
+    log = DynamoDbChatLog("chat", dynamodb, sleep=lambda _s: None)
+    log.append(scope(), [message(1), message(2)])
+    log.advance_watermark(scope(), 1, new_observations=1, at=T0)
+    calls.clear()
+    # When
+    CHAT_LOG_CALLS[method](log)
+    # Then every operation it made is declared for it
+    assert calls
+    assert _as_actions(calls) <= iam_needs.CHAT_LOG[method]
+
+
+def test_the_job_queue_map_covers_enqueue(recorded: tuple[Any, Any, list[str]]) -> None:
+    _, sqs, calls = recorded
+    url = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    calls.clear()
+    SqsJobQueue(url, sqs).enqueue(ScopeJob(kind="consolidate", scope=scope(), requested_at=T0))
+    assert _as_actions(calls) == set(iam_needs.JOB_QUEUE["enqueue"])
