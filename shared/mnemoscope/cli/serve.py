@@ -20,6 +20,12 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     parser.add_argument(
         "--reflect-every", type=float, default=15 * 60, help="seconds between reflection sweeps (default 900)"
     )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        help="browser origin allowed to call the API (repeatable; '*' for any); default MNEMOSCOPE_CORS_ORIGINS",
+    )
     parser.set_defaults(run=run)
 
 
@@ -34,13 +40,20 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     try:
         api_keys = parse_api_keys(settings.api_keys)
-        server = make_server(args.host, args.port, api_keys)
+        cors_origins = args.cors_origin or [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        server = make_server(
+            args.host,
+            args.port,
+            api_keys,
+            cors_origins=cors_origins,
+            read_timeout=settings.http_read_timeout_seconds,
+        )
     except (ValueError, PermissionError, OSError) as error:
         print(f"mnemoscope serve: {error}", file=sys.stderr)
         return 2
     services = build(settings)
     override_services(services)
-    host, port = str(server.server_address[0]), int(server.server_address[1])
+    host, port = server.server_address
     print(f"mnemoscope serving on http://{host}:{port} (data in {settings.data_dir.resolve()})", flush=True)
     stop = threading.Event()
 
