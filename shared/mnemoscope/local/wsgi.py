@@ -10,6 +10,7 @@ from urllib.parse import quote
 from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.local.gateway import proxy_event, response_parts
 from mnemoscope.local.http_errors import error_body
+from mnemoscope.observability import logger
 
 LOCAL_TENANT = "local"
 MAX_URL_BYTES = 8192
@@ -54,6 +55,7 @@ class ApiWsgiApp:
         try:
             reply = self._reply(environ, headers)
         except Exception:  # the handler maps every error itself; this is the last guard, never a traceback page
+            logger.exception("unexpected error in the HTTP layer")
             reply = _error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
         out = reply.headers + self._cors_headers(headers.get("Origin"))
         out.append(("Content-Length", str(len(reply.body))))
