@@ -72,4 +72,4 @@ class Settings(BaseSettings):
     # "*"); empty answers no CORS preflight (OPTIONS -> 405).
     cors_origins: str = ""
     # `mnemoscope serve` only: seconds a connection may stay silent mid-request (-> 408) or idle (-> closed).
-    http_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    http_read_timeout_seconds: int = Field(default=30, ge=1, le=600)

@@ -26,6 +26,8 @@ def _parse_error(status: int, detail: str) -> tuple[str, str, list[str]]:
         return "too_large", "the body is over 1 MB (and over the 10 MB this server reads)", ["body"]
     if status == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
         return "headers_too_large", "the request line and headers are over 64 KB", []
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        return "internal_error", "internal error", []
     if status == HTTPStatus.NOT_IMPLEMENTED:
         return "not_implemented", f"not supported: {detail}", ["Transfer-Encoding"]
     fields = [name for name in ("Content-Length", "Transfer-Encoding") if name.lower() in detail.lower()]
@@ -38,6 +40,8 @@ class JsonErrorTask(ErrorTask):
     def execute(self) -> None:
         request: Any = self.request  # the parser (waitress' stubs type it as the error itself)
         error = request.error
+        channel: Any = self.channel
+        channel.answered_before_close = True
         status = int(error.code)
         code, message, fields = _parse_error(status, str(error.body))
         body = error_body(code, message, fields)
@@ -53,9 +57,17 @@ class JsonErrorChannel(HTTPChannel):
 
     error_task_class = JsonErrorTask
 
+    answered_before_close = False  # set once an answer that ends the connection is on its way
+
+    def service(self) -> None:
+        super().service()
+        if self.close_when_flushed or self.will_close:
+            self.answered_before_close = True
+
     def handle_close(self) -> None:
-        # A request half-received when the connection ends: the client went silent or stopped sending.
-        if self.connected and self.request is not None and not self.requests:
+        # A request half-received when the connection ends: the client went silent or stopped sending. Not so
+        # for bytes after an answer that closes the connection (say, the body of a request refused as too large).
+        if self.connected and self.request is not None and not self.requests and not self.answered_before_close:
             if time.time() - self.last_activity >= self.adj.channel_timeout:
                 message = f"no data for {self.adj.channel_timeout:g} s; send it faster"
                 self._answer_and_drop(HTTPStatus.REQUEST_TIMEOUT, "timeout", message)

@@ -66,7 +66,7 @@ def make_server(
     api_keys: dict[str, str],
     *,
     cors_origins: Iterable[str] = (),
-    read_timeout: float = 30.0,
+    read_timeout: int = 30,
     threads: int = DEFAULT_THREADS,
 ) -> LocalServer:
     """An HTTP server bound to host:port. Without API keys only loopback is allowed (single tenant 'local').
@@ -87,7 +87,7 @@ def make_server(
         threads=threads,
         ident="mnemoscope",
         channel_timeout=read_timeout,
-        cleanup_interval=max(0.5, min(read_timeout / 2, 30.0)),
+        cleanup_interval=max(1, min(read_timeout // 2, 30)),
         max_request_body_size=READ_LIMIT_BYTES,
         max_request_header_size=MAX_HEADER_BYTES,
         expose_tracebacks=False,
