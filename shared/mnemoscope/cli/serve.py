@@ -9,7 +9,7 @@ from pathlib import Path
 from types import FrameType
 
 from mnemoscope.local.gateway import parse_api_keys
-from mnemoscope.local.server import make_server, serve_in_thread
+from mnemoscope.local.server import DEFAULT_THREADS, make_server, serve_in_thread
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -25,6 +25,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         action="append",
         default=None,
         help="browser origin allowed to call the API (repeatable; '*' for any); default MNEMOSCOPE_CORS_ORIGINS",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help=f"requests served at once (default {DEFAULT_THREADS})"
     )
     parser.set_defaults(run=run)
 
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             api_keys,
             cors_origins=cors_origins,
             read_timeout=settings.http_read_timeout_seconds,
+            threads=max(1, args.threads),
         )
     except (ValueError, PermissionError, OSError) as error:
         print(f"mnemoscope serve: {error}", file=sys.stderr)
