@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 KEYS = {"acme": "bench-key-acme", "globex": "bench-key-globex"}
+Sample = tuple[str, float, int]  # operation, seconds, status
 WORDS = ("river", "budget", "meeting", "garden", "violin", "train", "coffee", "winter", "museum", "letter", "harbor")
 
 
@@ -84,9 +85,7 @@ def _text(rng: random.Random, length: int) -> str:
     return " ".join(words)[:length]
 
 
-def _client(
-    base: str, tenant: str, n: int, until: float, out: list[tuple[str, float, int]], lock: threading.Lock
-) -> None:
+def _client(base: str, tenant: str, n: int, until: float, out: list[Sample], lock: threading.Lock) -> None:
     rng = random.Random(f"{tenant}-{n}")
     memory_ids: list[str] = []
     batch = 0
