@@ -4,6 +4,7 @@ waitress reads and buffers each request (chunked bodies included, up to the body
 hands complete requests to a fixed pool of worker threads; a slow client costs a socket, never a worker."""
 
 import ipaddress
+import logging
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -97,6 +98,8 @@ def make_server(
     if not isinstance(server, BaseWSGIServer):
         raise OSError(f"{host} resolves to several addresses; pass one")
     server.channel_class = JsonErrorChannel
+    # "Task queue depth is N" on every request that waits for a free thread: that wait is the intended back-pressure.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return LocalServer(server)
 
 

@@ -19,7 +19,6 @@ SERVED_METHODS = ("GET", "HEAD", "POST", "DELETE")
 CORS_HEADERS = "Content-Type, X-Api-Key"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-Handler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,9 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
 class ApiWsgiApp:
     """One instance per server; holds no per-request state (waitress calls it from several threads)."""
 
-    def __init__(self, api_keys: Mapping[str, str], cors_origins: Iterable[str] = (), handler: Handler | None = None):
+    def __init__(self, api_keys: Mapping[str, str], cors_origins: Iterable[str] = ()) -> None:
         self._api_keys = dict(api_keys)
         self._cors_origins = frozenset(cors_origins)
-        self._handler = handler
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         headers = _headers(environ)
@@ -91,9 +89,7 @@ class ApiWsgiApp:
         return Reply(status, kept, payload)
 
     def _handle(self, event: dict[str, Any]) -> Mapping[str, Any]:
-        if self._handler is not None:
-            return self._handler(event, LocalLambdaContext("api"))
-        from mnemoscope.entrypoints.api import lambda_handler
+        from mnemoscope.entrypoints.api import lambda_handler  # imported on first use, as the old server did
 
         return lambda_handler(event, LocalLambdaContext("api"))
 
