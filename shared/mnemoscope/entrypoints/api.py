@@ -16,7 +16,7 @@ from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
 
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]  # Lambda passes a LambdaContext, serve its look-alike
 _cold_start = True
 
 
