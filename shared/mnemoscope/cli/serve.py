@@ -9,7 +9,6 @@ from pathlib import Path
 from types import FrameType
 
 from mnemoscope.local.gateway import parse_api_keys
-from mnemoscope.local.server import DEFAULT_THREADS, make_server, serve_in_thread
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,9 +25,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         default=None,
         help="browser origin allowed to call the API (repeatable; '*' for any); default MNEMOSCOPE_CORS_ORIGINS",
     )
-    parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help=f"requests served at once (default {DEFAULT_THREADS})"
-    )
+    parser.add_argument("--threads", type=int, default=None, help="requests served at once (default 8)")
     parser.set_defaults(run=run)
 
 
@@ -36,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     # Local runs print metrics nowhere useful; CloudWatch EMF lines would only clutter the console.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Imported here: the API and the HTTP server are heavy, and other commands (`chat`) do not need them.
+    from mnemoscope.local.server import DEFAULT_THREADS, make_server, serve_in_thread
     from mnemoscope.settings import Settings
     from mnemoscope.wiring import build, override_services
 
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             api_keys,
             cors_origins=cors_origins,
             read_timeout=settings.http_read_timeout_seconds,
-            threads=max(1, args.threads),
+            threads=max(1, args.threads) if args.threads is not None else DEFAULT_THREADS,
         )
     except (ValueError, PermissionError, OSError) as error:
         print(f"mnemoscope serve: {error}", file=sys.stderr)

@@ -19,7 +19,7 @@ from mnemoscope.local.wsgi import LOCAL_TENANT, ApiWsgiApp
 # app's 413 instead of a reset mid-upload; beyond that waitress answers 413 at once and closes.
 READ_LIMIT_BYTES = 10 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 8  # `serve --threads`
 
 __all__ = ["LOCAL_TENANT", "LocalServer", "is_loopback", "make_server", "serve_in_thread"]
 
