@@ -66,7 +66,9 @@ class LocalE5Embedder:
 
     def token_count(self, text: str, *, is_query: bool) -> int:
         """Tokens the model reads for `text`, with its prefix and special tokens."""
-        return int(self._queries.model.token_count(text, is_query))
+        engine = self._queries if is_query else self._documents
+        with engine.lock:
+            return int(engine.model.token_count(text, is_query))
 
     def truncate(self, text: str, *, is_query: bool) -> str:
         """The longest prefix of `text` (found in a few proportional steps) that fits in 512 tokens."""
