@@ -70,3 +70,8 @@ class Settings(BaseSettings):
 
     # Local server auth: "key:tenant,key:tenant"; empty means single tenant "local" on loopback only.
     api_keys: str = ""
+    # `mnemoscope serve` only. Browser origins allowed to call the API ("https://a.example,https://b.example" or
+    # "*"); empty answers no CORS preflight (OPTIONS -> 405).
+    cors_origins: str = ""
+    # `mnemoscope serve` only: seconds a connection may stay silent mid-request (-> 408) or idle (-> closed).
+    http_read_timeout_seconds: int = Field(default=30, ge=1, le=600)

@@ -23,7 +23,12 @@ def _free_port() -> int:
 
 class Server:
     def __init__(
-        self, data_dir: Path, api_keys: str = "", host: str = "127.0.0.1", extra_env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        api_keys: str = "",
+        host: str = "127.0.0.1",
+        extra_env: dict[str, str] | None = None,
+        log_path: Path | None = None,
     ) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -42,8 +47,9 @@ class Server:
                 str(data_dir),
             ],
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            # A busy server can log more than a pipe holds; a file never blocks it.
+            stdout=log_path.open("w") if log_path else subprocess.PIPE,
+            stderr=subprocess.STDOUT if log_path else subprocess.PIPE,
             text=True,
         )
 

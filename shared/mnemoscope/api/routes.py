@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope import __version__, wiring
 from mnemoscope.api.params import AgentIdQuery, UserIdPath, UserIdQuery
-from mnemoscope.api.tenancy import scope_of
+from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.api import (
     AddMemoryRequest,
     AppendMessagesRequest,
@@ -47,14 +47,14 @@ def health() -> HealthResponse:
 
 @router.post("/v1/messages")
 def append_messages(body: AppendMessagesRequest) -> Response[AppendMessagesResponse]:
-    scope = scope_of(router.current_event.raw_event, body.user_id, body.agent_id)
+    scope = scope_of(request_event(), body.user_id, body.agent_id)
     ids, _ = services().ingest.append(scope, body.messages)
     return _json(202, AppendMessagesResponse(accepted=len(ids), message_ids=ids))
 
 
 @router.post("/v1/memories")
 def add_memory(body: AddMemoryRequest) -> Response[MemoryResponse]:
-    scope = scope_of(router.current_event.raw_event, body.user_id, body.agent_id)
+    scope = scope_of(request_event(), body.user_id, body.agent_id)
     node = services().memories.add_custom(scope, body.content)
     return _json(201, MemoryResponse(memory=MemoryOut.of(node)))
 
@@ -68,7 +68,7 @@ def list_memories(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MemoryListResponse:
-    scope = scope_of(router.current_event.raw_event, user_id, agent_id)
+    scope = scope_of(request_event(), user_id, agent_id)
     page = services().memories.list(scope, type, status, limit, cursor)
     return MemoryListResponse(memories=[MemoryOut.of(n) for n in page.items], next_cursor=page.next_cursor)
 
@@ -76,7 +76,7 @@ def list_memories(
 @router.get("/v1/memories/<memory_id>")
 def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
     s = services()
-    scope = scope_of(router.current_event.raw_event, user_id, agent_id)
+    scope = scope_of(request_event(), user_id, agent_id)
     node = s.memories.get(scope, memory_id)
     found = lineage_of(node, scope, s.memory_index, s.chat_log)
     lineage = LineageOut(
@@ -89,14 +89,14 @@ def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "d
 
 @router.delete("/v1/memories/<memory_id>")
 def delete_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> Response[None]:
-    scope = scope_of(router.current_event.raw_event, user_id, agent_id)
+    scope = scope_of(request_event(), user_id, agent_id)
     services().memories.delete(scope, memory_id)
     return Response(status_code=204)
 
 
 @router.delete("/v1/users/<user_id>")
 def forget_user(user_id: UserIdPath, agent_id: AgentIdQuery = "default") -> Response[None]:
-    scope = scope_of(router.current_event.raw_event, user_id, agent_id)
+    scope = scope_of(request_event(), user_id, agent_id)
     services().memories.forget(scope)
     return Response(status_code=204)
 
@@ -113,6 +113,6 @@ def reflect(body: JobRequest) -> Response[JobAccepted]:
 
 def _enqueue(kind: Any, body: JobRequest) -> Response[JobAccepted]:
     s = services()
-    scope = scope_of(router.current_event.raw_event, body.user_id, body.agent_id)
+    scope = scope_of(request_event(), body.user_id, body.agent_id)
     s.job_queue.enqueue(ScopeJob(kind=kind, scope=scope, requested_at=s.clock.now()))
     return _json(202, JobAccepted(kind=kind))

@@ -4,7 +4,7 @@ from datetime import UTC
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from mnemoscope.api.tenancy import scope_of
+from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.api import ChatRequest, ChatResponse, MemoryOut, MessageOut, SearchRequest, SearchResponse
 from mnemoscope.services.context import memory_context
 from mnemoscope.services.retrieval import SearchQuery
@@ -15,7 +15,7 @@ router = Router()
 
 @router.post("/v1/memories/search")
 def search_memories(body: SearchRequest) -> SearchResponse:
-    scope = scope_of(router.current_event.raw_event, body.user_id, body.agent_id)
+    scope = scope_of(request_event(), body.user_id, body.agent_id)
     query = SearchQuery(
         query=body.query,
         top_k=body.top_k,
@@ -36,7 +36,7 @@ def search_memories(body: SearchRequest) -> SearchResponse:
 
 @router.post("/v1/chat")
 def chat(body: ChatRequest) -> ChatResponse:
-    scope = scope_of(router.current_event.raw_event, body.user_id, body.agent_id)
+    scope = scope_of(request_event(), body.user_id, body.agent_id)
     result = services().chat.chat(scope, body.message, body.system_prompt, body.history, body.timezone)
     return ChatResponse(
         reply=result.reply,

@@ -1,5 +1,8 @@
 """Who is calling: the tenant comes from the API Gateway request context, never from the request body."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from mnemoscope.domain.errors import MemoryServiceError
@@ -32,3 +35,21 @@ def tenant_of(raw_event: dict[str, Any]) -> str:
 
 def scope_of(raw_event: dict[str, Any], user_id: str, agent_id: str) -> Scope:
     return Scope(tenant_id=tenant_of(raw_event), agent_id=agent_id, user_id=user_id)
+
+
+_request: ContextVar[dict[str, Any] | None] = ContextVar("mnemoscope_request", default=None)
+
+
+@contextmanager
+def bound_request(raw_event: dict[str, Any]) -> Iterator[None]:
+    """Make `raw_event` the current request of this thread (context) while the resolver handles it."""
+    token = _request.set(raw_event)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def request_event() -> dict[str, Any]:
+    """The raw API Gateway event of the request being handled on this thread; {} outside a request."""
+    return _request.get() or {}

@@ -9,7 +9,6 @@ from pathlib import Path
 from types import FrameType
 
 from mnemoscope.local.gateway import parse_api_keys
-from mnemoscope.local.server import make_server, serve_in_thread
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -20,6 +19,13 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     parser.add_argument(
         "--reflect-every", type=float, default=15 * 60, help="seconds between reflection sweeps (default 900)"
     )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        help="browser origin allowed to call the API (repeatable; '*' for any); default MNEMOSCOPE_CORS_ORIGINS",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="requests served at once (default 8)")
     parser.set_defaults(run=run)
 
 
@@ -27,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     # Local runs print metrics nowhere useful; CloudWatch EMF lines would only clutter the console.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Imported here: the API and the HTTP server are heavy, and other commands (`chat`) do not need them.
+    from mnemoscope.local.server import DEFAULT_THREADS, make_server, serve_in_thread
     from mnemoscope.settings import Settings
     from mnemoscope.wiring import build, override_services
 
@@ -34,13 +42,21 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     try:
         api_keys = parse_api_keys(settings.api_keys)
-        server = make_server(args.host, args.port, api_keys)
+        cors_origins = args.cors_origin or [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        server = make_server(
+            args.host,
+            args.port,
+            api_keys,
+            cors_origins=cors_origins,
+            read_timeout=settings.http_read_timeout_seconds,
+            threads=max(1, args.threads) if args.threads is not None else DEFAULT_THREADS,
+        )
     except (ValueError, PermissionError, OSError) as error:
         print(f"mnemoscope serve: {error}", file=sys.stderr)
         return 2
     services = build(settings)
     override_services(services)
-    host, port = str(server.server_address[0]), int(server.server_address[1])
+    host, port = server.server_address
     print(f"mnemoscope serving on http://{host}:{port} (data in {settings.data_dir.resolve()})", flush=True)
     stop = threading.Event()
 

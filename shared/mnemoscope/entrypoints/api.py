@@ -1,19 +1,49 @@
-"""The api function: API Gateway (REST, proxy) -> the memory API."""
+"""The api function: API Gateway (REST, proxy) -> the memory API. `mnemoscope serve` calls the same handler."""
 
+import functools
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mnemoscope.api.app import api_app
+from mnemoscope.api.app import leased_app
 from mnemoscope.api.errors import error_response
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
 
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]  # Lambda passes a LambdaContext, serve its look-alike
+_cold_start = True
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+
+def _request_log_keys(handler: Handler) -> Handler:
+    """`logger.inject_lambda_context(correlation_id_path=API_GATEWAY_REST, clear_state=True)`, with the
+    request's keys kept per thread: Powertools' inject_lambda_context writes them on the shared formatter, so
+    under `serve` one request's id and correlation id would be logged by another's thread."""
+
+    @functools.wraps(handler)
+    def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        global _cold_start
+        cold_start, _cold_start = _cold_start, False
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(
+            cold_start=cold_start,
+            correlation_id=jmespath_utils.query(envelope=correlation_paths.API_GATEWAY_REST, data=event),
+            **build_lambda_context_model(context).__dict__,
+        )
+        try:
+            return handler(event, context)
+        finally:
+            logger.thread_safe_clear_keys()
+
+    return wrapper
+
+
+@_request_log_keys
 @traced
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -27,7 +57,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "body": too_large.body,
             "isBase64Encoded": False,
         }
-    return api_app().resolve(_as_json_request(event), context)
+    with leased_app() as app:
+        return app.resolve(_as_json_request(event), context)
 
 
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:

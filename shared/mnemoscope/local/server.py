@@ -1,17 +1,27 @@
-"""`mnemoscope serve`: the memory API on a local HTTP server, through the same handler as API Gateway."""
+"""`mnemoscope serve`: the memory API on waitress, through the same handler as API Gateway.
+
+waitress reads and buffers each request (chunked bodies included, up to the body limit) on its I/O thread and
+hands complete requests to a fixed pool of worker threads; a slow client costs a socket, never a worker."""
 
 import ipaddress
-import os
+import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any
 
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.gateway import proxy_event, response_parts
+from waitress.server import BaseWSGIServer, create_server
 
-MAX_BODY_BYTES = 1_000_000
-DRAIN_LIMIT_BYTES = 10 * 1024 * 1024
-LOCAL_TENANT = "local"
+from mnemoscope.api.app import prepare_resolvers
+from mnemoscope.local.http_errors import JsonErrorChannel
+from mnemoscope.local.wsgi import LOCAL_TENANT, ApiWsgiApp
+
+# Bodies up to API Gateway's 10 MB are read (waitress buffers big ones in a temp file) so that the client gets the
+# app's 413 instead of a reset mid-upload; beyond that waitress answers 413 at once and closes.
+READ_LIMIT_BYTES = 10 * 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_THREADS = 8  # `serve --threads`
+
+__all__ = ["LOCAL_TENANT", "LocalServer", "is_loopback", "make_server", "serve_in_thread"]
 
 
 def is_loopback(host: str) -> bool:
@@ -23,92 +33,77 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _ApiRequestHandler(BaseHTTPRequestHandler):
-    api_keys: ClassVar[dict[str, str]] = {}
-    server_version = "mnemoscope"
-    protocol_version = "HTTP/1.1"
+class LocalServer:
+    """A bound waitress server: `serve_forever` in one thread, `shutdown` from another."""
 
-    def do_GET(self) -> None:
-        self._handle()
+    def __init__(self, server: BaseWSGIServer) -> None:
+        self._server: Any = server  # waitress' stubs leave out effective_host/_map/trigger
 
-    def do_POST(self) -> None:
-        self._handle()
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return str(self._server.effective_host), int(self._server.effective_port)
 
-    def do_DELETE(self) -> None:
-        self._handle()
+    def serve_forever(self) -> None:
+        self._server.run()
 
-    def do_PUT(self) -> None:
-        self._handle()
+    def shutdown(self) -> None:
+        """Close every connection and the listening socket from the I/O thread; `serve_forever` then returns."""
+        socket_map = self._server._map
 
-    def do_PATCH(self) -> None:
-        self._handle()
+        def close_all() -> None:
+            for channel in list(socket_map.values()):
+                channel.close()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        if os.environ.get("MNEMOSCOPE_ACCESS_LOG"):
-            super().log_message(format, *args)
+        self._server.trigger.pull_trigger(close_all)
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            # Drain what API Gateway would have accepted (10 MB) so the client sees our answer, not a reset.
-            self._drain(min(length, DRAIN_LIMIT_BYTES))
-            self._send(
-                413,
-                [("Content-Type", "application/json")],
-                b'{"error": {"code": "too_large", "message": "the body is over 1 MB", "fields": ["body"]}}',
-            )
-            self.close_connection = True
-            return
-        raw = self.rfile.read(length) if length else b""
-        body = raw.decode("utf-8", errors="replace") if raw else None
-        headers = dict(self.headers.items())
-        event = proxy_event(self.command, self.path, headers, body, self._tenant(headers), self.client_address[0])
-        from mnemoscope.entrypoints.api import lambda_handler
-
-        status, out_headers, payload = response_parts(lambda_handler(event, LocalLambdaContext("api")))
-        self._send(status, out_headers, payload)
-
-    def _drain(self, length: int) -> None:
-        while length > 0:
-            chunk = self.rfile.read(min(length, 65536))
-            if not chunk:
-                return
-            length -= len(chunk)
-
-    def _tenant(self, headers: dict[str, str]) -> str | None:
-        if not self.api_keys:
-            return LOCAL_TENANT
-        key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
-        return self.api_keys.get(key) if key else None
-
-    def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if status == 204:
-            payload = b""
-        if self.command != "HEAD" and payload:
-            self.wfile.write(payload)
+    def server_close(self) -> None:
+        """Kept for the `serve` command's shutdown sequence; `shutdown` already released the socket."""
 
 
-def make_server(host: str, port: int, api_keys: dict[str, str]) -> ThreadingHTTPServer:
+def make_server(
+    host: str,
+    port: int,
+    api_keys: dict[str, str],
+    *,
+    cors_origins: Iterable[str] = (),
+    read_timeout: int = 30,
+    threads: int = DEFAULT_THREADS,
+) -> LocalServer:
     """An HTTP server bound to host:port. Without API keys only loopback is allowed (single tenant 'local').
+
+    `read_timeout`: seconds a connection may stay silent (while sending headers or body, or idle between requests)
+    before it is answered 408 (mid-request) or closed.
 
     Raises:
         PermissionError: when asked to serve without keys on a non-loopback address.
     """
     if not api_keys and not is_loopback(host):
         raise PermissionError(f"refusing to serve on {host} without MNEMOSCOPE_API_KEYS (key:tenant,...)")
-    handler = type("ApiRequestHandler", (_ApiRequestHandler,), {"api_keys": dict(api_keys)})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    prepare_resolvers(threads)  # before the first request: building one later could copy a live one's state
+    server = create_server(  # one address in, one socket out (a name like "localhost" could give two)
+        ApiWsgiApp(api_keys, cors_origins),
+        host="127.0.0.1" if host == "localhost" else host,
+        port=port,
+        threads=threads,
+        ident="mnemoscope",
+        channel_timeout=read_timeout,
+        cleanup_interval=max(1, min(read_timeout // 2, 30)),
+        max_request_body_size=READ_LIMIT_BYTES,
+        max_request_header_size=MAX_HEADER_BYTES,
+        expose_tracebacks=False,
+        clear_untrusted_proxy_headers=True,
+        asyncore_use_poll=True,
+    )
+    if not isinstance(server, BaseWSGIServer):
+        raise OSError(f"{host} resolves to several addresses; pass one")
+    server.channel_class = JsonErrorChannel
+    # "Task queue depth is N" on every request that waits for a free thread: that wait is the intended back-pressure.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return LocalServer(server)
 
 
-def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
+def serve_in_thread(server: LocalServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, name="mnemoscope-http", daemon=True)
     thread.start()
     return thread

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from mnemoscope.adapters.models import transient
+from mnemoscope.adapters.models.batching import truncate_utf8
 from mnemoscope.adapters.models.dashscope_embedder import DashScopeEmbedder
 from mnemoscope.adapters.models.dashscope_reranker import DashScopeReranker
 from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
@@ -151,3 +152,65 @@ def test_dashscope_reranker_scores_in_input_order() -> None:
     assert fake.calls[0]["model"] == "gte-rerank"
     with pytest.raises(DependencyUnavailable):
         DashScopeReranker(call=FakeDashScope(statuses=[503, 503]).rerank, max_retries=1).rerank("q", ["a"])
+
+
+# --- input limits: long texts are cut to what the model reads, never sent (or windowed) whole ---
+
+LONG_ENGLISH = "The committee met again on Tuesday to discuss the river project and its budget. " * 200
+LONG_CHINESE = "我们今天在公园里散步，讨论了明年的旅行计划。" * 700
+
+
+@pytest.mark.parametrize("text", [LONG_ENGLISH, LONG_CHINESE, "x" * 20_000])
+@pytest.mark.parametrize("is_query", [False, True])
+def test_local_truncation_keeps_the_longest_prefix_that_fits_512_tokens(
+    local: LocalE5Embedder, text: str, is_query: bool
+) -> None:
+    cut = local.truncate(text, is_query=is_query)
+    assert text.startswith(cut) and len(cut) < len(text)
+    assert local.token_count(cut, is_query=is_query) <= 512
+    # Not cut much shorter than needed: the proportional steps stop within a few tokens of the limit.
+    assert local.token_count(text[: len(cut) + 40], is_query=is_query) > 512 - 16
+
+
+def test_local_short_text_is_untouched_and_long_text_embeds_as_its_prefix(local: LocalE5Embedder) -> None:
+    assert local.truncate("my cat is called Miso", is_query=False) == "my cat is called Miso"
+    prefix = local.truncate(LONG_ENGLISH, is_query=False)
+    whole, head = local.embed_documents([LONG_ENGLISH, prefix])
+    assert whole == head
+    assert local.embed_query(LONG_CHINESE) == local.embed_query(local.truncate(LONG_CHINESE, is_query=True))
+
+
+def test_utf8_truncation_cuts_whole_characters_within_the_byte_bound() -> None:
+    assert truncate_utf8("short", 10) == "short"
+    cut = truncate_utf8("猫" * 10, 10)  # 3 bytes each: 3 whole characters fit
+    assert cut == "猫" * 3
+    assert len("a😀b".encode()) == 6 and truncate_utf8("a😀b", 4) == "a"
+
+
+def test_openai_cuts_each_input_to_8191_bytes_and_keeps_requests_under_300k() -> None:
+    fake = FakeOpenAIEmbeddings()
+    embedder = OpenAIEmbedder(client=_client(fake))
+    embedder.embed_documents(["é" * 10_000] * 40 + ["short"])
+    embedder.embed_query("q" * 50_000)
+    sent = [text for call in fake.calls for text in call["input"]]
+    assert len(sent) == 42
+    assert all(len(text.encode()) <= 8191 for text in sent)
+    assert sent[0] == "é" * 4095 and sent[40] == "short"
+    assert all(sum(len(t.encode()) for t in call["input"]) <= 300_000 for call in fake.calls)
+    assert len(fake.calls) > 2  # 40 x 8,190 bytes does not fit one request
+
+
+def test_openai_compatible_server_can_set_a_smaller_window() -> None:
+    fake = FakeOpenAIEmbeddings()
+    OpenAIEmbedder("e5", dimension=3, client=_client(fake), max_input_tokens=512).embed_query("w" * 2000)
+    assert fake.calls[0]["input"] == ["w" * 512]
+
+
+@pytest.mark.parametrize(("model", "limit"), [("text-embedding-v3", 8192), ("text-embedding-v2", 2048), ("new", 2048)])
+def test_dashscope_cuts_inputs_to_the_model_limit(model: str, limit: int) -> None:
+    fake = FakeDashScope()
+    embedder = DashScopeEmbedder(model, dimension=4, call=fake.embed)
+    embedder.embed_documents(["z" * 20_000, "ok"])
+    embedder.embed_query("中" * 20_000)
+    assert fake.calls[0]["input"] == ["z" * limit, "ok"]
+    assert fake.calls[1]["input"] == ["中" * (limit // 3)]

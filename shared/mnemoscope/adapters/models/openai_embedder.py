@@ -1,12 +1,19 @@
-"""Embeddings through the OpenAI API (or any OpenAI-compatible server via base_url)."""
+"""Embeddings through the OpenAI API (or any OpenAI-compatible server via base_url).
+
+Input limit: OpenAI's embedding models take at most 8,191 tokens per input (and 300,000 per request). Texts are cut
+to 8,191 UTF-8 bytes, which is at most 8,191 tokens for their byte-level BPE tokenizers, so a long memory is
+embedded from its beginning instead of failing with a 400. An OpenAI-compatible server with a smaller window
+can pass `max_input_tokens`. Batches stay under 300,000 bytes, hence tokens, too."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from mnemoscope.adapters.models.batching import in_batches
+from mnemoscope.adapters.models.batching import in_batches, truncate_utf8
 from mnemoscope.adapters.models.transient import call_with_retries
 
 BATCH = 256
+MAX_REQUEST_TOKENS = 300_000
+MAX_INPUT_TOKENS = 8191
 DEFAULT_MODEL = "text-embedding-3-small"
 KNOWN_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 
@@ -30,6 +37,7 @@ class OpenAIEmbedder:
         timeout: float = 10.0,
         max_retries: int = 2,
         client: Any = None,
+        max_input_tokens: int = MAX_INPUT_TOKENS,
     ) -> None:
         if client is None:
             import openai
@@ -40,6 +48,7 @@ class OpenAIEmbedder:
         self._model = model
         self._dimension = dimension or KNOWN_DIMENSIONS.get(model, 0)
         self._max_retries = max_retries
+        self._max_input_bytes = max_input_tokens
         if not self._dimension:
             raise ValueError(f"set the embedding dimension for model {model!r}")
 
@@ -52,10 +61,11 @@ class OpenAIEmbedder:
         return self._dimension
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return in_batches(texts, BATCH, self._embed)
+        cut = [truncate_utf8(text, self._max_input_bytes) for text in texts]
+        return in_batches(cut, BATCH, self._embed, max_batch_bytes=MAX_REQUEST_TOKENS)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed([text])[0]
+        return self._embed([truncate_utf8(text, self._max_input_bytes)])[0]
 
     def _embed(self, batch: list[str]) -> list[list[float]]:
         extra = {} if self._model == "text-embedding-ada-002" else {"dimensions": self._dimension}
