@@ -2,7 +2,7 @@
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.ports.chat_log import ChatLog
@@ -21,6 +21,9 @@ from mnemoscope.services.reflection import ReflectionService
 from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
 from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 from mnemoscope.settings import Settings
+
+if TYPE_CHECKING:
+    from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 
 
 @dataclass
@@ -235,25 +238,37 @@ def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
 
 
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
-    """DynamoDB chat log, SQS FIFO jobs, OpenSearch memories. Nothing is called here; clients connect lazily."""
+    """DynamoDB chat log and memory records, SQS FIFO jobs, an OpenSearch search projection. Nothing is called
+    here; clients connect lazily."""
     from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
-    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
-    if not settings.chat_table or not settings.jobs_queue_url:
-        raise InvalidMemoryRequest("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
+    if not settings.chat_table or not settings.jobs_queue_url or not settings.memory_table:
+        raise InvalidMemoryRequest(
+            "the aws backend needs MNEMOSCOPE_CHAT_TABLE, MNEMOSCOPE_MEMORY_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL"
+        )
     embedder = build_embedder(settings)
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
-        memory_index=OpenSearchMemoryIndex(
-            build_opensearch_client(settings),
-            settings.opensearch_index,
-            embedder.dimension,
-            engine=settings.opensearch_engine,
-            # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
-            refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
-        ),
+        memory_index=build_aws_memory_index(settings, embedder.dimension),
         job_queue=SqsJobQueue(settings.jobs_queue_url),
         embedder=embedder,
     )
+
+
+def build_aws_memory_index(settings: Settings, dimension: int) -> "ProjectedMemoryIndex":
+    """The records + projection MemoryIndex (also used by `mnemoscope reindex`)."""
+    from mnemoscope.adapters.aws.dynamodb_memory_records import DynamoDbMemoryRecords
+    from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
+    from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection
+    from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
+
+    if not settings.memory_table:
+        raise InvalidMemoryRequest("the aws backend needs MNEMOSCOPE_MEMORY_TABLE", field="memory_table")
+    visibility = settings.opensearch_visibility_seconds
+    if visibility is None:
+        visibility = 10.0 if settings.opensearch_auth == "sigv4-aoss" else 1.0
+    projection = OpenSearchProjection(
+        build_opensearch_client(settings), settings.opensearch_index, dimension, engine=settings.opensearch_engine
+    )
+    return ProjectedMemoryIndex(DynamoDbMemoryRecords(settings.memory_table), projection, visibility_seconds=visibility)

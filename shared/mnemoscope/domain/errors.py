@@ -25,6 +25,10 @@ class DependencyUnavailable(MemoryServiceError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class BackendRejected(MemoryServiceError):
+    """A backing store refused a request *we* built (a mapping, a limit, a bug): a server fault, never the caller's."""
+
+
 class LlmOutputInvalid(MemoryServiceError):
     """The language model's answer did not validate, even after a repair attempt."""
 
