@@ -82,11 +82,12 @@ class OpenSearchProjection:
         return self._dimension
 
     # -- bootstrap ------------------------------------------------------------------------------
-    def ensure_ready(self) -> None:
-        if self._ready:
+    def ensure_ready(self, *, check: bool = False) -> None:
+        """Create the index unless it exists, and check an existing one; once per instance unless `check`."""
+        if self._ready and not check:
             return
         with self._ready_lock:
-            if self._ready:
+            if self._ready and not check:
                 return
             if not ensure_index(self._client, self._index, q.index_definition(self._dimension, self._engine)):
                 self._check_existing()
