@@ -18,11 +18,26 @@ CHAT_LOG: dict[str, frozenset[str]] = {
     "recent": frozenset({"dynamodb:Query"}),
     "get_messages": frozenset({"dynamodb:BatchGetItem"}),
     "state": frozenset({"dynamodb:GetItem"}),
-    "advance_watermark": frozenset({"dynamodb:UpdateItem"}),
+    # settles released quarantined turns (Query + conditional DeleteItem) before it moves the watermark
+    "advance_watermark": frozenset({"dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"}),
     "mark_reflected": frozenset({"dynamodb:UpdateItem"}),
     "scopes_due_for_reflection": frozenset({"dynamodb:Query"}),  # on the reflect-due index only
     "scopes_with_pending": frozenset({"dynamodb:Query"}),  # on the pending index only
     "delete_scope": frozenset({"dynamodb:Query", "dynamodb:BatchWriteItem"}),
+    "list_turns": frozenset({"dynamodb:Query", "dynamodb:GetItem"}),
+    "save_failure": frozenset({"dynamodb:UpdateItem"}),
+    "quarantine": frozenset({"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}),
+    "release_quarantine": frozenset({"dynamodb:Query", "dynamodb:UpdateItem"}),
+}
+# mnemoscope.adapters.aws.dynamodb_memory_records.DynamoDbMemoryRecords, per method (the memory table and its
+# index). A batch put is a transaction of conditional Puts: authorised as PutItem per item.
+MEMORY_RECORDS: dict[str, frozenset[str]] = {
+    "put": frozenset({"dynamodb:PutItem"}),
+    "get_many": frozenset({"dynamodb:BatchGetItem"}),
+    "list": frozenset({"dynamodb:Query"}),
+    "delete": frozenset({"dynamodb:DeleteItem"}),
+    "delete_scope": frozenset({"dynamodb:Query", "dynamodb:BatchWriteItem"}),
+    "scan": frozenset({"dynamodb:Scan"}),
 }
 # mnemoscope.adapters.aws.sqs_job_queue.SqsJobQueue
 JOB_QUEUE: dict[str, frozenset[str]] = {"enqueue": frozenset({"sqs:SendMessage"})}
@@ -47,6 +62,7 @@ class Uses:
     job_queue: frozenset[str] = frozenset()
     sqs_event_source: bool = False
     memory_index: bool = False
+    memory_records: frozenset[str] = frozenset()
     model_secrets: bool = False
     chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
 
@@ -55,25 +71,34 @@ FUNCTIONS: dict[str, Uses] = {
     # routes: ingest (append), search + chat (state, recent, append), memories (lineage: get_messages; forget:
     # delete_scope), consolidate/reflect on demand (enqueue); the index and the models.
     "ApiFunction": Uses(
-        chat_log=frozenset({"append", "recent", "state", "get_messages", "delete_scope"}),
+        chat_log=frozenset(
+            {"append", "recent", "state", "get_messages", "delete_scope", "list_turns", "release_quarantine"}
+        ),
         job_queue=frozenset({"enqueue"}),
         memory_index=True,
+        memory_records=frozenset({"put", "get_many", "list", "delete", "delete_scope"}),
         model_secrets=True,
     ),
-    # the job runner: consolidation (pending, advance_watermark), reflection (recent, mark_reflected), a follow-up
-    # job when more turns wait (enqueue); the index and the models.
+    # the job runner: consolidation (pending, advance_watermark, and a poison turn's failure streak and quarantine),
+    # reflection (recent, mark_reflected), a follow-up job when more turns wait (enqueue); the index and the models.
     "ConsolidateFunction": Uses(
-        chat_log=frozenset({"pending", "advance_watermark", "recent", "mark_reflected"}),
+        chat_log=frozenset(
+            {"pending", "state", "advance_watermark", "recent", "mark_reflected", "save_failure", "quarantine"}
+        ),
         job_queue=frozenset({"enqueue"}),
         sqs_event_source=True,
         memory_index=True,
+        memory_records=frozenset({"put", "get_many", "list"}),
         model_secrets=True,
     ),
-    # the sweep: two sparse indexes, then jobs. No model, no index, no table writes.
+    # the sweep: two sparse indexes, then jobs; and the one-off {"action": "reindex"}, which reads every memory
+    # record and rewrites the search projection. No model, no chat-table writes.
     "ReflectFunction": Uses(
         chat_log=frozenset({"scopes_due_for_reflection", "scopes_with_pending"}),
         job_queue=frozenset({"enqueue"}),
         chat_log_indexes=frozenset({"reflect-due", "pending"}),
+        memory_index=True,
+        memory_records=frozenset({"scan", "get_many"}),
     ),
 }
 
@@ -90,6 +115,8 @@ def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: b
         actions |= SQS_EVENT_SOURCE
     if uses.memory_index:
         actions |= SEARCH_COLLECTION if collection else SEARCH_DOMAIN
+    for method in uses.memory_records:
+        actions |= MEMORY_RECORDS[method]
     if uses.model_secrets and secrets:
         actions |= MODEL_SECRETS
     if tracing:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     opensearch_auth: Literal["none", "sigv4-es", "sigv4-aoss"] = "sigv4-aoss"
     opensearch_engine: Literal["faiss", "lucene"] = "faiss"
     opensearch_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # The memory records (the truth; OpenSearch holds a rebuildable search projection of them).
+    memory_table: str | None = None
+    # How long a new search document may stay invisible: forget sweeps the index again after it. None = 1 s on a
+    # domain (its refresh interval), 10 s on a Serverless collection.
+    opensearch_visibility_seconds: float | None = Field(default=None, ge=0, le=60)
     aws_region: str | None = None
 
     # Embeddings

@@ -24,6 +24,7 @@ from mnemoscope.ports.reranker import Reranker
 from mnemoscope.settings import Settings
 
 if TYPE_CHECKING:
+    from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
     from mnemoscope.services.chat import ChatService
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
@@ -322,31 +323,41 @@ def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
 
 
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
-    """DynamoDB chat log, SQS FIFO jobs, OpenSearch memories. Nothing is called here; clients connect lazily."""
+    """DynamoDB chat log and memory records, SQS FIFO jobs, an OpenSearch search projection. Nothing is called
+    here; clients connect lazily."""
     from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
-    if not settings.chat_table or not settings.jobs_queue_url:
-        raise ConfigurationError("the aws backend needs MNEMOSCOPE_CHAT_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL")
+    if not settings.chat_table or not settings.jobs_queue_url or not settings.memory_table:
+        raise ConfigurationError(
+            "the aws backend needs MNEMOSCOPE_CHAT_TABLE, MNEMOSCOPE_MEMORY_TABLE and MNEMOSCOPE_JOBS_QUEUE_URL"
+        )
     embedder = cast(Embedder, _Deferred(lambda: build_embedder(settings)))
+    dimension = settings.embedding_dimension
     return Infrastructure(
         chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
-        memory_index=cast(MemoryIndex, _Deferred(lambda: _opensearch_index(settings, embedder))),
+        memory_index=cast(
+            MemoryIndex, _Deferred(lambda: build_aws_memory_index(settings, dimension or embedder.dimension))
+        ),
         job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url)))),  # search never sends
         embedder=embedder,
     )
 
 
-def _opensearch_index(settings: Settings, embedder: Embedder) -> MemoryIndex:
-    # opensearch-py (~0.2 s to import) is loaded only by the requests that reach the memory index.
+def build_aws_memory_index(settings: Settings, dimension: int) -> ProjectedMemoryIndex:
+    """The records + projection MemoryIndex (also used by `mnemoscope reindex`)."""
+    from mnemoscope.adapters.aws.dynamodb_memory_records import DynamoDbMemoryRecords
     from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-    from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+    from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection
+    from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 
-    return OpenSearchMemoryIndex(
-        build_opensearch_client(settings),
-        settings.opensearch_index,
-        settings.embedding_dimension or embedder.dimension,
-        engine=settings.opensearch_engine,
-        # OpenSearch Serverless has no refresh API; managed domains wait for the refresh (read-your-writes).
-        refresh="false" if settings.opensearch_auth == "sigv4-aoss" else "wait_for",
+    # opensearch-py (~0.2 s to import) is loaded only by the requests that reach the memory index.
+    if not settings.memory_table:
+        raise ConfigurationError("the aws backend needs MNEMOSCOPE_MEMORY_TABLE")
+    visibility = settings.opensearch_visibility_seconds
+    if visibility is None:
+        visibility = 10.0 if settings.opensearch_auth == "sigv4-aoss" else 1.0
+    projection = OpenSearchProjection(
+        build_opensearch_client(settings), settings.opensearch_index, dimension, engine=settings.opensearch_engine
     )
+    return ProjectedMemoryIndex(DynamoDbMemoryRecords(settings.memory_table), projection, visibility_seconds=visibility)

@@ -1,149 +1,180 @@
-"""OpenSearchMemoryIndex against a real OpenSearch + k-NN node (lucene engine): the contract plus specifics.
+"""The AWS MemoryIndex (DynamoDB records under moto + the projection on the real OpenSearch node), in both
+roles of the node: a managed domain, and a Serverless VECTORSEARCH collection (through the constraints proxy).
 
-Run with a node: `make opensearch` (or infra/opensearch/start.sh), then
+Run with a node: `make opensearch`, then
 MNEMOSCOPE_TEST_OPENSEARCH_URL=http://127.0.0.1:9200 pytest tests/adapters/test_opensearch_index.py
 """
 
-import os
 import socket
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from opensearchpy import OpenSearch
+from moto import mock_aws
 
 from mnemoscope.adapters.aws.opensearch_client import opensearch_client
-from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
-from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest
+from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection
+from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
+from mnemoscope.domain.errors import BackendRejected, DependencyUnavailable, InvalidMemoryRequest
 from mnemoscope.ports.memory_index import ANY, IndexEntry
+from tests import opensearch_target
 from tests.contracts.builders import DIM, entry, memory, scope, unit_vector
 from tests.contracts.memory_index_contract import MemoryIndexContract
+from tests.opensearch_target import SearchTarget
 
 pytestmark = pytest.mark.opensearch
-URL_VARIABLE = "MNEMOSCOPE_TEST_OPENSEARCH_URL"
-
-
-@pytest.fixture(scope="module")
-def client() -> OpenSearch:
-    url = os.environ.get(URL_VARIABLE)
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{URL_VARIABLE} is not set: CI must start the OpenSearch node (infra/opensearch/start.sh)")
-        pytest.skip(f"no OpenSearch node: run `make opensearch`, then set {URL_VARIABLE}=http://127.0.0.1:9200")
-    return opensearch_client(url, timeout_seconds=30.0)
+search_target = opensearch_target.search_target  # the node as a domain, then as a Serverless collection
 
 
 @pytest.fixture
-def index_name(client: OpenSearch) -> Iterator[str]:
-    name = f"mnemoscope-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    client.indices.delete(index=name, params={"ignore_unavailable": "true"})
+def aws_index(search_target: SearchTarget) -> Iterator[ProjectedMemoryIndex]:
+    with mock_aws():
+        yield search_target.memory_index("memories", DIM)
 
 
-@pytest.fixture
-def os_index(client: OpenSearch, index_name: str) -> OpenSearchMemoryIndex:
-    return OpenSearchMemoryIndex(client, index_name, dimension=DIM, engine="lucene")
+@pytest.fixture(autouse=True)
+def _no_refusal_was_needed(search_target: SearchTarget) -> Iterator[None]:
+    """Every test also proves the adapter sent nothing a Serverless collection refuses."""
+    before = len(search_target.proxy.refused) if search_target.proxy else 0
+    yield
+    if search_target.proxy:
+        assert search_target.proxy.refused[before:] == []
 
 
-class TestOpenSearchMemoryIndex(MemoryIndexContract):
+class TestProjectedMemoryIndex(MemoryIndexContract):
     @pytest.fixture
-    def memory_index(self, os_index: OpenSearchMemoryIndex) -> OpenSearchMemoryIndex:
-        return os_index
+    def memory_index(self, aws_index: ProjectedMemoryIndex, search_target: SearchTarget) -> ProjectedMemoryIndex:
+        self.target = search_target
+        return aws_index
+
+    def settle(self) -> None:
+        self.target.settle()
 
 
-def test_constructor_makes_no_request_and_first_use_creates_the_index(client: OpenSearch, index_name: str) -> None:
-    index = OpenSearchMemoryIndex(client, index_name, dimension=DIM)
-    assert not client.indices.exists(index=index_name)
-    assert index.list(scope()).items == ()
-    assert client.indices.exists(index=index_name)
+def _documents(target: SearchTarget, index: ProjectedMemoryIndex, **term: str) -> list[dict[str, object]]:
+    return target.node_documents(index.projection.index_name, {"term": term})
 
 
-def test_bootstrap_is_idempotent_across_instances(client: OpenSearch, index_name: str) -> None:
-    first = OpenSearchMemoryIndex(client, index_name, dimension=DIM)
-    first.upsert([entry(memory("a1", "Alice likes tea"), 1.0)])
-    second = OpenSearchMemoryIndex(client, index_name, dimension=DIM)
-    second.upsert([entry(memory("a2", "Alice likes coffee"), 1.0)])
-    assert sorted(n.id for n in first.list(scope()).items) == ["a1", "a2"]
+def test_read_your_writes_without_waiting(aws_index: ProjectedMemoryIndex) -> None:
+    # add → get / list → delete → get is None, all at once: the records answer, not the eventually consistent index
+    node = memory("a1", "Alice keeps bees")
+    aws_index.upsert([entry(node, 1.0)])
+    assert aws_index.get(scope(), "a1") == node
+    assert [n.id for n in aws_index.list(scope()).items] == ["a1"]
+    assert aws_index.delete(scope(), "a1") is True
+    assert aws_index.get(scope(), "a1") is None
+    assert aws_index.list(scope()).items == ()
 
 
-def test_an_existing_index_of_another_dimension_is_refused(client: OpenSearch, index_name: str) -> None:
-    OpenSearchMemoryIndex(client, index_name, dimension=DIM).list(scope())
-    with pytest.raises(InvalidMemoryRequest, match="dimension"):
-        OpenSearchMemoryIndex(client, index_name, dimension=DIM * 2).list(scope())
+def test_a_superseded_memory_never_comes_back_from_a_stale_projection(
+    aws_index: ProjectedMemoryIndex, search_target: SearchTarget
+) -> None:
+    node = memory("a1", "Alice lives in Paris")
+    aws_index.upsert([entry(node, 1.0)])
+    search_target.settle()
+    aws_index.upsert([IndexEntry(node=node.expire("a2", node.updated_at))])
+    # The projection may still say "valid" here; the record re-check does not.
+    assert aws_index.keyword_search(scope(), "Paris", k=5) == []
+    assert aws_index.vector_search(scope(), unit_vector(1.0), k=5) == []
 
 
-def test_wrong_vector_dimension_is_an_invalid_request(os_index: OpenSearchMemoryIndex) -> None:
+def test_every_change_leaves_one_document_per_memory(
+    aws_index: ProjectedMemoryIndex, search_target: SearchTarget
+) -> None:
+    node = memory("a1", "Alice likes tea")
+    for content in ("Alice likes tea", "Alice likes green tea", "Alice likes oolong"):
+        aws_index.upsert([entry(node.model_copy(update={"content": content}), 1.0)])
+    aws_index.upsert([entry(node.model_copy(update={"content": "Alice likes oolong"}), 1.0)])  # a redelivery
+    search_target.settle()
+    # A search de-duplicates on read and deletes what it found stale; a later write cleans the rest.
+    assert [h.node.content for h in aws_index.keyword_search(scope(), "Alice", k=5)] == ["Alice likes oolong"]
+    aws_index.upsert([entry(node.model_copy(update={"content": "Alice likes oolong tea"}), 1.0)])
+    search_target.settle()
+    aws_index.keyword_search(scope(), "Alice", k=5)
+    search_target.settle()
+    documents = _documents(search_target, aws_index, memory_id="a1")
+    assert len(documents) == 1
+    assert documents[0]["_source"]["content"] == "Alice likes oolong tea"  # type: ignore[index]
+
+
+def test_forget_removes_every_record_and_every_document(
+    aws_index: ProjectedMemoryIndex, search_target: SearchTarget
+) -> None:
+    alice, bob = scope(), scope("bob")
+    aws_index.upsert([entry(memory(f"a{i}", f"alice {i}"), 1.0) for i in range(30)])
+    aws_index.upsert([entry(memory("b1", "bob", bob), 1.0)])
+    search_target.settle()
+    # Written just before the forget: on Serverless still invisible to the first sweep.
+    aws_index.upsert([entry(memory("late", "alice late"), 1.0)])
+    assert aws_index.delete_scope(alice) == 31
+    assert aws_index.list(alice).items == ()
+    assert aws_index.records.get_many([(alice, f"a{i}") for i in range(30)] + [(alice, "late")]) == {}
+    # Checked on the node itself (deletes on Serverless may take the visibility delay to land).
+    assert search_target.eventually(lambda: _documents(search_target, aws_index, scope_key=alice.key) == [])
+    assert len(_documents(search_target, aws_index, scope_key=bob.key)) == 1
+
+
+def test_same_id_in_two_scopes_are_two_memories(aws_index: ProjectedMemoryIndex, search_target: SearchTarget) -> None:
+    aws_index.upsert([entry(memory("m1", "alice tea"), 1.0), entry(memory("m1", "bob coffee", scope("bob")), 1.0)])
+    assert aws_index.get(scope(), "m1").content == "alice tea"  # type: ignore[union-attr]
+    assert aws_index.get(scope("bob"), "m1").content == "bob coffee"  # type: ignore[union-attr]
+    search_target.settle()
+    assert [h.node.content for h in aws_index.keyword_search(scope("bob"), "coffee tea", k=5)] == ["bob coffee"]
+
+
+def test_upsert_without_vector_of_a_missing_memory_writes_nothing(aws_index: ProjectedMemoryIndex) -> None:
+    with pytest.raises(InvalidMemoryRequest, match="no stored vector"):
+        aws_index.upsert([entry(memory("new", "new"), 1.0), IndexEntry(node=memory("ghost", "ghost"))])
+    assert aws_index.get(scope(), "new") is None
+
+
+def test_a_batch_may_update_a_memory_it_indexes_first(aws_index: ProjectedMemoryIndex) -> None:
+    node = memory("a1", "Alice likes tea")
+    aws_index.upsert([entry(node, 1.0), IndexEntry(node=node.expire("a2", node.updated_at))])
+    assert aws_index.get(scope(), "a1").status == "expired"  # type: ignore[union-attr]
+
+
+def test_wrong_vector_dimension_is_refused_before_anything_is_written(aws_index: ProjectedMemoryIndex) -> None:
     with pytest.raises(InvalidMemoryRequest):
-        os_index.upsert([entry(memory("a1", "x"), *([1.0] * (DIM + 1)))])
-    with pytest.raises(InvalidMemoryRequest):
-        os_index.vector_search(scope(), [1.0] * (DIM - 1), k=3)
-
-
-def test_the_node_rejecting_a_document_is_an_invalid_request(client: OpenSearch, index_name: str) -> None:
-    # An index made for 4 dimensions, used without the bootstrap check: the node itself answers 400.
-    OpenSearchMemoryIndex(client, index_name, dimension=4).list(scope())
-    unchecked = OpenSearchMemoryIndex(client, index_name, dimension=DIM, bootstrap=False)
-    with pytest.raises(InvalidMemoryRequest, match="rejected"):
-        unchecked.upsert([entry(memory("a1", "x"), 1.0)])
+        aws_index.upsert([entry(memory("a1", "x"), *([1.0] * (DIM + 1)))])
+    assert aws_index.get(scope(), "a1") is None
 
 
 @pytest.mark.parametrize(("query", "expected"), [("杭州", ["zh1"]), ("茶", ["zh2"]), ("绿茶", ["zh2"])])
 def test_chinese_keywords_match_bigrams_and_single_characters(
-    os_index: OpenSearchMemoryIndex, query: str, expected: list[str]
+    aws_index: ProjectedMemoryIndex, search_target: SearchTarget, query: str, expected: list[str]
 ) -> None:
-    os_index.upsert(
+    aws_index.upsert(
         [
             entry(memory("zh1", "用户下周要去杭州出差"), 1.0),
             entry(memory("zh2", "用户喜欢喝绿茶"), 1.0),
             entry(memory("en", "Alice is running in Hangzhou"), 1.0),
         ]
     )
-    assert [h.node.id for h in os_index.keyword_search(scope(), query, k=5)] == expected
+    search_target.settle()
+    assert [h.node.id for h in aws_index.keyword_search(scope(), query, k=5)] == expected
 
 
-def test_english_words_match_their_stems(os_index: OpenSearchMemoryIndex) -> None:
-    os_index.upsert([entry(memory("run", "Alice goes running with her dogs"), 1.0)])
-    assert [h.node.id for h in os_index.keyword_search(scope(), "she runs with a dog", k=5)] == ["run"]
-
-
-def test_upsert_without_vector_keeps_the_vector_and_updates_fields(os_index: OpenSearchMemoryIndex) -> None:
-    node = memory("a1", "Alice likes tea")
-    os_index.upsert([entry(node, 0.0, 1.0)])
-    changed = node.model_copy(update={"content": "Alice loves oolong", "keywords": ("oolong",), "reflected": True})
-    os_index.upsert([IndexEntry(node=changed, vector=None)])
-    hits = os_index.vector_search(scope(), unit_vector(0.0, 1.0), k=1, memory_filter=ANY)
-    assert [(h.node, round(h.score, 3)) for h in hits] == [(changed, 1.0)]
-    assert [h.node.id for h in os_index.keyword_search(scope(), "oolong", k=5)] == ["a1"]
-    assert os_index.keyword_search(scope(), "tea", k=5) == []
-
-
-def test_upsert_without_vector_of_a_missing_memory_writes_nothing(os_index: OpenSearchMemoryIndex) -> None:
-    with pytest.raises(InvalidMemoryRequest, match="no stored vector"):
-        os_index.upsert([entry(memory("new", "new"), 1.0), IndexEntry(node=memory("ghost", "ghost"))])
-    assert os_index.get(scope(), "new") is None
-
-
-def test_same_id_in_two_scopes_are_two_memories(os_index: OpenSearchMemoryIndex) -> None:
-    os_index.upsert([entry(memory("m1", "alice tea"), 1.0), entry(memory("m1", "bob coffee", scope("bob")), 0.0, 1.0)])
-    assert os_index.get(scope(), "m1").content == "alice tea"  # type: ignore[union-attr]
-    assert os_index.get(scope("bob"), "m1").content == "bob coffee"  # type: ignore[union-attr]
-
-
-def test_opposite_vectors_score_minus_one(os_index: OpenSearchMemoryIndex) -> None:
-    os_index.upsert([entry(memory("neg", "neg"), -1.0)])
-    hits = os_index.vector_search(scope(), unit_vector(1.0), k=1)
+def test_opposite_vectors_score_minus_one(aws_index: ProjectedMemoryIndex, search_target: SearchTarget) -> None:
+    aws_index.upsert([entry(memory("neg", "neg"), -1.0)])
+    search_target.settle()
+    hits = aws_index.vector_search(scope(), unit_vector(1.0), k=1, memory_filter=ANY)
     assert hits[0].score == pytest.approx(-1.0, abs=1e-3)
 
 
-def test_long_query_text_does_not_fail(os_index: OpenSearchMemoryIndex) -> None:
-    os_index.upsert([entry(memory("zh", "用户喜欢喝绿茶"), 1.0)])
-    hits = os_index.keyword_search(scope(), "我想知道他平时喜欢喝什么茶" * 200, k=5)
-    assert [h.node.id for h in hits] == ["zh"]
+def test_the_node_refusing_our_request_is_a_server_fault(search_target: SearchTarget) -> None:
+    # An index made for 4 dimensions, used without the bootstrap check: the node answers 400 to *our* request.
+    name = search_target.new_index_name()
+    OpenSearchProjection(search_target.client(), name, 4).ensure_ready()
+    unchecked = OpenSearchProjection(search_target.client(), name, DIM, bootstrap=False)
+    with pytest.raises(BackendRejected, match="rejected"):
+        unchecked.vector_search(scope(), unit_vector(1.0), 3, ANY)
 
 
-def test_bad_cursor_is_an_invalid_request(os_index: OpenSearchMemoryIndex) -> None:
-    with pytest.raises(InvalidMemoryRequest):
-        os_index.list(scope(), cursor="not-a-cursor!")
+def test_an_existing_index_of_another_dimension_is_refused(search_target: SearchTarget) -> None:
+    name = search_target.new_index_name()
+    OpenSearchProjection(search_target.client(), name, DIM).ensure_ready()
+    with pytest.raises(InvalidMemoryRequest, match="dimension"):
+        OpenSearchProjection(search_target.client(), name, DIM * 2).ensure_ready()
 
 
 def _closed_port() -> int:
@@ -152,22 +183,13 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_connection_refused_is_dependency_unavailable(client: OpenSearch) -> None:
+def test_connection_refused_is_dependency_unavailable() -> None:
     dead = opensearch_client(f"http://127.0.0.1:{_closed_port()}", timeout_seconds=1.0)
-    index = OpenSearchMemoryIndex(dead, "mnemoscope-nowhere", dimension=DIM)
     with pytest.raises(DependencyUnavailable):
-        index.get(scope(), "a1")
+        OpenSearchProjection(dead, "mnemoscope-nowhere", DIM).keyword_search(scope(), "tea", 5, ANY)
+
+
+def test_a_missing_index_without_bootstrap_is_dependency_unavailable(search_target: SearchTarget) -> None:
+    projection = OpenSearchProjection(search_target.client(), search_target.new_index_name(), DIM, bootstrap=False)
     with pytest.raises(DependencyUnavailable):
-        OpenSearchMemoryIndex(dead, "mnemoscope-nowhere", DIM, bootstrap=False).keyword_search(scope(), "tea", 5)
-
-
-def test_a_missing_index_without_bootstrap_is_dependency_unavailable(client: OpenSearch, index_name: str) -> None:
-    index = OpenSearchMemoryIndex(client, index_name, dimension=DIM, bootstrap=False)
-    with pytest.raises(DependencyUnavailable):
-        index.vector_search(scope(), unit_vector(1.0), k=3)
-
-
-def test_a_batch_may_update_a_memory_it_indexes_first(os_index: OpenSearchMemoryIndex) -> None:
-    node = memory("a1", "Alice likes tea")
-    os_index.upsert([entry(node, 1.0), IndexEntry(node=node.expire("a2", node.updated_at))])
-    assert os_index.get(scope(), "a1").status == "expired"  # type: ignore[union-attr]
+        projection.vector_search(scope(), unit_vector(1.0), 3, ANY)

@@ -9,6 +9,11 @@ from tests.contracts.builders import entry, memory, scope, unit_vector
 
 
 class MemoryIndexContract:
+    """Search may be eventually consistent (OpenSearch); get/list/delete may not. `settle` waits for search."""
+
+    def settle(self) -> None:
+        """Wait until writes are searchable; adapters whose search reads its own writes keep this no-op."""
+
     def test_upsert_then_get_round_trips_every_field(self, memory_index: MemoryIndex) -> None:
         # Given
         from mnemoscope.domain.time_range import TimeRange
@@ -33,6 +38,7 @@ class MemoryIndexContract:
         memory_index.upsert([entry(memory("a1", "first"), 1.0)])
         memory_index.upsert([entry(memory("a1", "second"), 0.0, 1.0)])
         assert memory_index.get(scope(), "a1").content == "second"  # type: ignore[union-attr]
+        self.settle()
         hits = memory_index.vector_search(scope(), unit_vector(0.0, 1.0), k=5)
         assert [h.node.id for h in hits] == ["a1"]
         assert hits[0].score == pytest.approx(1.0, abs=1e-3)
@@ -41,6 +47,7 @@ class MemoryIndexContract:
         node = memory("a1", "Alice likes tea")
         memory_index.upsert([entry(node, 0.0, 1.0)])
         memory_index.upsert([IndexEntry(node=node.expire("a2", node.updated_at), vector=None)])
+        self.settle()
         hits = memory_index.vector_search(scope(), unit_vector(0.0, 1.0), k=5, memory_filter=ANY)
         assert [(h.node.id, h.node.status) for h in hits] == [("a1", "expired")]
 
@@ -62,6 +69,7 @@ class MemoryIndexContract:
             ]
         )
         # When
+        self.settle()
         hits = memory_index.vector_search(scope(), unit_vector(1.0, 0.0), k=10)
         # Then
         assert [h.node.id for h in hits] == ["near", "mid", "far"]
@@ -80,6 +88,7 @@ class MemoryIndexContract:
             ]
         )
         q = unit_vector(1.0)
+        self.settle()
         default = {h.node.id for h in memory_index.vector_search(scope(), q, k=10)}
         assert default == {"obs", "ins", "cus", "done"}
         insights = memory_index.vector_search(
@@ -97,6 +106,7 @@ class MemoryIndexContract:
         # Many close but filtered-out memories must not crowd out the one that matches the filter.
         memory_index.upsert([entry(memory(f"o{i}", f"obs {i}"), 1.0, 0.01 * i) for i in range(60)])
         memory_index.upsert([entry(memory("ins", "insight", kind="insight"), 0.0, 1.0)])
+        self.settle()
         hits = memory_index.vector_search(
             scope(), unit_vector(1.0), k=3, memory_filter=MemoryFilter(types=frozenset({"insight"}))
         )
@@ -110,6 +120,7 @@ class MemoryIndexContract:
                 entry(memory("bob", "Bob drinks tea", scope("bob")), 1.0),
             ]
         )
+        self.settle()
         hits = memory_index.keyword_search(scope(), "tea", k=5)
         assert [h.node.id for h in hits] == ["tea"]
         assert hits[0].score > 0
@@ -124,6 +135,7 @@ class MemoryIndexContract:
                 entry(memory("none", "Alice likes hiking"), 1.0),
             ]
         )
+        self.settle()
         hits = memory_index.keyword_search(scope(), "black cat Miso", k=5)
         assert [h.node.id for h in hits][:2] == ["two", "one"]
 
@@ -134,6 +146,7 @@ class MemoryIndexContract:
                 entry(memory("zh2", "用户喜欢喝绿茶"), 1.0),
             ]
         )
+        self.settle()
         assert [h.node.id for h in memory_index.keyword_search(scope(), "杭州", k=5)] == ["zh1"]
         assert [h.node.id for h in memory_index.keyword_search(scope(), "他喜欢喝什么茶", k=5)][:1] == ["zh2"]
 
@@ -145,12 +158,14 @@ class MemoryIndexContract:
                 entry(memory("i", "apples insight", kind="insight"), 1.0),
             ]
         )
+        self.settle()
         assert {h.node.id for h in memory_index.keyword_search(scope(), "apples", k=5)} == {"v", "i"}
         only_obs = MemoryFilter(types=frozenset({"observation"}))
         assert [h.node.id for h in memory_index.keyword_search(scope(), "apples", 5, only_obs)] == ["v"]
 
     def test_keyword_search_tolerates_query_syntax(self, memory_index: MemoryIndex) -> None:
         memory_index.upsert([entry(memory("q", 'Alice said "hello" (AND) OR NOT*'), 1.0)])
+        self.settle()
         for query in ['"hello"', "AND OR NOT", "(*)", "hello:world", "   ", "-", "NEAR(a b)"]:
             memory_index.keyword_search(scope(), query, k=5)  # must not raise
 
@@ -186,6 +201,7 @@ class MemoryIndexContract:
 
     def test_delete_one(self, memory_index: MemoryIndex) -> None:
         memory_index.upsert([entry(memory("a1", "alice fact"), 1.0), entry(memory("a1", "bob", scope("bob")), 1.0)])
+        self.settle()  # searchable first, so the search below meets a projection that may still show it
         assert memory_index.delete(scope("bob"), "a1") is True
         assert memory_index.delete(scope("bob"), "a1") is False
         assert memory_index.get(scope(), "a1") is not None
@@ -194,6 +210,7 @@ class MemoryIndexContract:
     def test_delete_scope_removes_only_that_scope(self, memory_index: MemoryIndex) -> None:
         memory_index.upsert([entry(memory(f"a{i}", f"alice {i}"), 1.0) for i in range(5)])
         memory_index.upsert([entry(memory("b1", "bob", scope("bob")), 1.0)])
+        self.settle()
         assert memory_index.delete_scope(scope()) == 5
         assert memory_index.list(scope()).items == ()
         assert memory_index.vector_search(scope(), unit_vector(1.0), k=5) == []

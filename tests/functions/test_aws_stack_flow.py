@@ -1,12 +1,12 @@
-"""All three functions on the AWS adapters: DynamoDB and SQS under moto, memories in the real OpenSearch node.
+"""All three functions on the AWS adapters: DynamoDB and SQS under moto, the search projection in the real
+OpenSearch node, once as a managed domain and once behind the Serverless-constraints proxy.
 
 api: POST /v1/messages → the turn in DynamoDB and a job on the FIFO queue → consolidate: the SQS record → an
-observation in OpenSearch → api: search finds it → reflect: the schedule enqueues a reflect job → consolidate
-runs it."""
+observation record in DynamoDB and its projection in OpenSearch → api: search finds it → reflect: the schedule
+enqueues a reflect job → consolidate runs it → a contradicting turn supersedes the observation → forget the user:
+no record and no projection document is left."""
 
 import copy
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,37 +17,25 @@ from moto import mock_aws
 from functions.consolidate.handler import lambda_handler as consolidate_handler
 from functions.reflect.handler import lambda_handler as reflect_handler
 from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, DynamoDbChatLog
-from mnemoscope.adapters.aws.opensearch_client import opensearch_client
-from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services, services
+from tests import opensearch_target
 from tests.conftest import load_event
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
 from tests.functions.api_calls import call_event
+from tests.opensearch_target import SearchTarget
 
-URL_VARIABLE = "MNEMOSCOPE_TEST_OPENSEARCH_URL"
 ALICE = Scope(tenant_id="tenant-acme", user_id="alice")
 pytestmark = pytest.mark.opensearch
+search_target = opensearch_target.search_target  # the node as a domain, then as a Serverless collection
 
 
 @pytest.fixture
-def opensearch_url() -> str:
-    url = os.environ.get(URL_VARIABLE)
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{URL_VARIABLE} is not set: CI must start the OpenSearch node (infra/opensearch/start.sh)")
-        pytest.skip(f"no OpenSearch node: run `make opensearch`, then set {URL_VARIABLE}=http://127.0.0.1:9200")
-    return url
-
-
-@pytest.fixture
-def stack(opensearch_url: str) -> Iterator[tuple[Services, str, ScriptedChatModel]]:
-    index_name = f"test-flow-{uuid.uuid4().hex[:8]}"
-    client = opensearch_client(opensearch_url, auth="none")
+def stack(search_target: SearchTarget) -> Iterator[tuple[Services, str, ScriptedChatModel]]:
     with mock_aws():
         boto3.client("dynamodb").create_table(TableName="chat", **CHAT_TABLE_DEFINITION)
         sqs = boto3.client("sqs")
@@ -56,17 +44,25 @@ def stack(opensearch_url: str) -> Iterator[tuple[Services, str, ScriptedChatMode
         model = ScriptedChatModel()
         infra = Infrastructure(
             chat_log=DynamoDbChatLog("chat"),
-            memory_index=OpenSearchMemoryIndex(client, index_name, embedder.dimension, engine="lucene"),
+            memory_index=search_target.memory_index("memories", embedder.dimension),
             job_queue=SqsJobQueue(url),
             embedder=embedder,
         )
-        settings = Settings.model_validate({"backend": "aws", "chat_table": "chat", "jobs_queue_url": url})
+        settings = Settings.model_validate(
+            {
+                "backend": "aws",
+                "chat_table": "chat",
+                "memory_table": "memories",
+                "jobs_queue_url": url,
+                # Hash vectors of related sentences are not close: let every neighbour reach the reconcile step.
+                "consolidation_min_similarity": 0.0,
+            }
+        )
         override_services(assemble(settings, infra, chat_model=model))
         try:
             yield services(), url, model
         finally:
             override_services(None)
-            client.indices.delete(index=index_name, ignore_unavailable=True)
 
 
 def _deliver(queue_url: str) -> dict[str, Any]:
@@ -83,7 +79,9 @@ def _deliver(queue_url: str) -> dict[str, Any]:
     return result
 
 
-def test_turn_to_memory_through_all_three_functions(stack: tuple[Services, str, ScriptedChatModel]) -> None:
+def test_turn_to_memory_through_all_three_functions(
+    stack: tuple[Services, str, ScriptedChatModel], search_target: SearchTarget
+) -> None:
     services, queue_url, model = stack
     # Given a turn posted to the api function
     body = {"user_id": "alice", "messages": [{"role": "user", "content": "I work as a nurse.", "id": "m-1"}]}
@@ -92,7 +90,10 @@ def test_turn_to_memory_through_all_three_functions(stack: tuple[Services, str, 
     fact = {"content": "The user works as a nurse.", "keywords": ["job", "nurse"]}
     model.script(as_json({"turns": [{"message_id": "m-1", "score": 3, "facts": [fact]}]}))
     assert _deliver(queue_url) == {"batchItemFailures": []}
-    # Then the observation is in OpenSearch, with lineage to the turn in DynamoDB
+    # Then the observation is a record at once, and searchable once the index shows it (eventually consistent)
+    status, listed, _ = call_event("list_memories", query={"user_id": "alice"})
+    assert [m["content"] for m in listed["memories"]] == ["The user works as a nurse."]
+    search_target.settle()
     status, found, _ = call_event("search", body={"user_id": "alice", "query": "nurse job"})
     assert status == 200
     assert [m["content"] for m in found["memories"]] == ["The user works as a nurse."]
@@ -105,3 +106,30 @@ def test_turn_to_memory_through_all_three_functions(stack: tuple[Services, str, 
     assert reflect_handler({"min_observations": 1}, LocalLambdaContext("reflect")) == {"enqueued": 1, "backlog": 0}
     assert _deliver(queue_url) == {"batchItemFailures": []}
     assert services.chat_log.state(ALICE).unreflected_observations == 0
+    # When a later turn contradicts it, the new observation supersedes the old one
+    body = {"user_id": "alice", "messages": [{"role": "user", "content": "I quit; I am a teacher now.", "id": "m-2"}]}
+    assert call_event("append_messages", body=body)[0] == 202
+    teacher = {"content": "The user works as a teacher.", "keywords": ["job", "teacher"]}
+    model.script(
+        as_json({"turns": [{"message_id": "m-2", "score": 3, "facts": [teacher]}]}),
+        as_json({"decisions": [{"fact": "F1", "decision": "contradicts", "target": "M1"}]}),
+    )
+    assert _deliver(queue_url) == {"batchItemFailures": []}
+    # Then search shows only the teacher, at once (the record re-check hides the superseded nurse) and later
+    _, found, _ = call_event("search", body={"user_id": "alice", "query": "nurse teacher job"})
+    assert "The user works as a nurse." not in [m["content"] for m in found["memories"]]
+    search_target.settle()
+    _, found, _ = call_event("search", body={"user_id": "alice", "query": "nurse teacher job"})
+    assert [m["content"] for m in found["memories"]] == ["The user works as a teacher."]
+    _, old, _ = call_event("get_memory", path=f"/v1/memories/{memory_id}")
+    assert old["memory"]["status"] == "expired"
+    # When the user is forgotten
+    assert call_event("forget_user")[0] == 204
+    # Then no record is left, and the node holds no projection document of the scope
+    _, listed, _ = call_event("list_memories", query={"user_id": "alice"})
+    assert listed["memories"] == []
+    assert call_event("get_memory", path=f"/v1/memories/{memory_id}")[0] == 404
+    index_name = services.memory_index.projection.index_name  # type: ignore[attr-defined]
+    assert search_target.eventually(
+        lambda: search_target.node_documents(index_name, {"term": {"scope_key": ALICE.key}}) == []
+    )

@@ -8,12 +8,19 @@ import pytest
 from moto import mock_aws
 
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
-from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex
+from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
+from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.settings import Settings
-from mnemoscope.wiring import Infrastructure, _aws_infrastructure, assemble, materialized, override_services
+from mnemoscope.wiring import (
+    Infrastructure,
+    _aws_infrastructure,
+    assemble,
+    build_aws_memory_index,
+    materialized,
+    override_services,
+)
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.functions.api_calls import call_event
 
@@ -29,6 +36,7 @@ def _settings(**extra: object) -> Settings:
         {
             "backend": "aws",
             "chat_table": "mnemoscope-chat",
+            "memory_table": "mnemoscope-memories",
             "jobs_queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo",
             "opensearch_endpoint": "http://127.0.0.1:9",
             "opensearch_auth": "none",
@@ -45,13 +53,22 @@ def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
     assert isinstance(infra.chat_log, DynamoDbChatLog)
     assert isinstance(materialized(infra.job_queue), SqsJobQueue)
     # The index and the embedder import an SDK (and may read a secret): built on first use.
-    assert isinstance(materialized(infra.memory_index), OpenSearchMemoryIndex)
+    index = materialized(infra.memory_index)
+    assert isinstance(index, ProjectedMemoryIndex)
+    assert index.projection.index_name == "mnemoscope-memories"
     assert infra.embedder.dimension == 1536
 
 
-def test_aws_backend_without_table_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="MNEMOSCOPE_CHAT_TABLE"):
-        _aws_infrastructure(_settings(chat_table=None))
+@pytest.mark.parametrize("missing", ["chat_table", "memory_table"])
+def test_aws_backend_without_a_table_is_refused(missing: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"MNEMOSCOPE_{missing.upper()}"):
+        _aws_infrastructure(_settings(**{missing: None}))
+
+
+@pytest.mark.parametrize(("auth", "expected"), [("sigv4-aoss", 10.0), ("sigv4-es", 1.0), ("none", 1.0)])
+def test_forget_waits_out_the_visibility_delay_of_the_target(aws: None, auth: str, expected: float) -> None:
+    index = build_aws_memory_index(_settings(opensearch_auth=auth, aws_region="us-east-1"), 8)
+    assert index._visibility_seconds == expected
 
 
 def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object) -> None:
@@ -60,12 +77,13 @@ def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object
 
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(TableName="mnemoscope-chat", **CHAT_TABLE_DEFINITION)
+    dynamodb.create_table(TableName="mnemoscope-memories", **MEMORY_TABLE_DEFINITION)
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     settings = _settings(jobs_queue_url=url)
     real = _aws_infrastructure(settings)
     embedder = HashEmbedder()
-    index = OpenSearchMemoryIndex(build_opensearch_client(settings), "memories", embedder.dimension, engine="lucene")
+    index = build_aws_memory_index(settings, embedder.dimension)
     infra = Infrastructure(real.chat_log, index, real.job_queue, embedder)
     override_services(assemble(settings, infra))
     try:

@@ -11,16 +11,23 @@ from moto import mock_aws
 
 from infra import iam_needs
 from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_memory_records import (
+    MEMORY_TABLE_DEFINITION,
+    DynamoDbMemoryRecords,
+    RecordChange,
+)
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
-from mnemoscope.ports.chat_log import ChatLog
+from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
 from mnemoscope.ports.job_queue import ScopeJob
-from tests.contracts.builders import T0, message, scope
+from mnemoscope.ports.memory_index import ANY
+from tests.contracts.builders import T0, memory, message, scope
 from tests.infra.conftest import Resolved
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:model"
 SCENARIOS: dict[str, dict[str, str]] = {
-    "collection, tracing off": {"OpenAiApiKeySecretArn": SECRET},
-    "collection, tracing on": {"OpenAiApiKeySecretArn": SECRET, "EnableTracing": "true"},
+    "new domain (default), tracing off": {"OpenAiApiKeySecretArn": SECRET},
+    "collection, tracing off": {"OpenAiApiKeySecretArn": SECRET, "SearchTarget": "serverless"},
+    "collection, tracing on": {"OpenAiApiKeySecretArn": SECRET, "SearchTarget": "serverless", "EnableTracing": "true"},
     "existing domain, dashscope, tracing on": {
         "ModelProvider": "dashscope",
         "EmbeddingProvider": "dashscope",
@@ -71,7 +78,7 @@ def test_each_role_grants_exactly_the_actions_its_function_needs(
         function,
         tracing=overrides.get("EnableTracing") == "true",
         secrets=True,
-        collection="ExistingOpenSearchEndpoint" not in overrides,
+        collection=overrides.get("SearchTarget") == "serverless" and "ExistingOpenSearchEndpoint" not in overrides,
     )
     assert foreign == []
     assert sorted(granted - needed) == [], "granted but not needed"
@@ -115,6 +122,17 @@ CHAT_LOG_CALLS: dict[str, Callable[[ChatLog], object]] = {
     "scopes_due_for_reflection": lambda log: log.scopes_due_for_reflection(1, T0 + timedelta(days=1)),
     "scopes_with_pending": lambda log: log.scopes_with_pending(),
     "delete_scope": lambda log: log.delete_scope(scope()),
+    "list_turns": lambda log: log.list_turns(scope(), 10),
+    "save_failure": lambda log: log.save_failure(
+        scope(), FailureStreak(head_seq=2, window=1, attempts=1, failures=1, suspect_end=2, error="E", reason="r")
+    ),
+    "quarantine": lambda log: log.quarantine(
+        scope(), [2], QuarantineRecord(error="E", reason="r", attempts=2, quarantined_at=T0)
+    ),
+    "release_quarantine": lambda log: (
+        log.quarantine(scope(), [2], QuarantineRecord(error="E", reason="r", attempts=2, quarantined_at=T0)),
+        log.release_quarantine(scope()),
+    ),
 }
 
 
@@ -149,7 +167,12 @@ def test_the_chat_log_map_covers_what_each_method_calls(recorded: tuple[Any, Any
     log.advance_watermark(scope(), 1, new_observations=1, at=T0)
     calls.clear()
     # When
-    CHAT_LOG_CALLS[method](log)
+    if method == "release_quarantine":
+        log.quarantine(scope(), [2], QuarantineRecord(error="E", reason="r", attempts=2, quarantined_at=T0))
+        calls.clear()
+        log.release_quarantine(scope())
+    else:
+        CHAT_LOG_CALLS[method](log)
     # Then every operation it made is declared for it
     assert calls
     assert _as_actions(calls) <= iam_needs.CHAT_LOG[method]
@@ -161,3 +184,29 @@ def test_the_job_queue_map_covers_enqueue(recorded: tuple[Any, Any, list[str]]) 
     calls.clear()
     SqsJobQueue(url, sqs).enqueue(ScopeJob(kind="consolidate", scope=scope(), requested_at=T0))
     assert _as_actions(calls) == set(iam_needs.JOB_QUEUE["enqueue"])
+
+
+MEMORY_RECORD_CALLS: dict[str, Callable[[DynamoDbMemoryRecords], object]] = {
+    "put": lambda records: records.put([RecordChange(memory("m2", "Alice likes tea"), (1.0, 0.0), None)]),
+    "get_many": lambda records: records.get_many([(scope(), "m1")]),
+    "list": lambda records: records.list(scope(), ANY, 10, None),
+    "delete": lambda records: records.delete(scope(), "m1"),
+    "delete_scope": lambda records: records.delete_scope(scope()),
+    "scan": lambda records: list(records.scan()),
+}
+
+
+@pytest.mark.parametrize("method", sorted(iam_needs.MEMORY_RECORDS))
+def test_the_memory_records_map_covers_what_each_method_calls(
+    recorded: tuple[Any, Any, list[str]], method: str
+) -> None:
+    dynamodb, _, calls = recorded
+    dynamodb.create_table(TableName="memories", **MEMORY_TABLE_DEFINITION)
+    records = DynamoDbMemoryRecords("memories", dynamodb, sleep=lambda _s: None)
+    records.put([RecordChange(memory("m1", "Alice works at a bakery"), (0.0, 1.0), None)])
+    calls.clear()
+    # When
+    MEMORY_RECORD_CALLS[method](records)
+    # Then every operation it made is declared for it
+    assert calls
+    assert _as_actions(calls) <= iam_needs.MEMORY_RECORDS[method]

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, TTL_ATTRIBUTE
+from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
 from mnemoscope.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +87,11 @@ class Resolver:
 
 
 SCENARIOS = {
-    "openai-collection": {"OpenAiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:oa"},
+    "openai-default-domain": {"OpenAiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:oa"},
+    "openai-collection": {
+        "SearchTarget": "serverless",
+        "OpenAiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:oa",
+    },
     "dashscope-existing-domain": {
         "ModelProvider": "dashscope",
         "EmbeddingProvider": "dashscope",
@@ -98,6 +103,7 @@ SCENARIOS = {
 }
 REQUIRED_FOR_AWS = {
     "chat_table",
+    "memory_table",
     "jobs_queue_url",
     "opensearch_endpoint",
     "opensearch_auth",
@@ -257,3 +263,65 @@ def test_policies_are_templates_or_references_never_bare_names() -> None:
     for function in FUNCTIONS:
         for policy in RESOURCES[function]["Properties"].get("Policies", []):
             assert not isinstance(policy, str) or policy.startswith("arn:"), f"{function}: {policy}"
+
+
+def test_memory_table_matches_the_records_adapter_and_is_kept() -> None:
+    table = RESOURCES["MemoryTable"]
+    properties = table["Properties"]
+    expected = MEMORY_TABLE_DEFINITION
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(expected["AttributeDefinitions"], key=str)
+    assert properties["KeySchema"] == expected["KeySchema"]
+    assert properties["LocalSecondaryIndexes"] == expected["LocalSecondaryIndexes"]
+    assert properties["BillingMode"] == expected["BillingMode"]
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+@pytest.mark.parametrize("resource", ["ChatTable", "MemoryTable", "VectorCollection", "SearchDomain"])
+def test_stores_survive_stack_deletion_and_replacement(resource: str) -> None:
+    assert RESOURCES[resource]["DeletionPolicy"] == "Retain"
+    assert RESOURCES[resource]["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "auth", "endpoint"),
+    [
+        ({}, "sigv4-es", "https://searchdomain.example.com"),  # the cheap default: one small managed node
+        ({"SearchTarget": "serverless"}, "sigv4-aoss", "https://vectorcollection.example.com"),
+        (
+            {"ExistingOpenSearchEndpoint": "https://search-x.es.amazonaws.com", "ExistingOpenSearchDomainName": "x"},
+            "sigv4-es",
+            "https://search-x.es.amazonaws.com",
+        ),
+    ],
+)
+def test_search_target_picks_the_endpoint_and_signing(
+    overrides: dict[str, str], auth: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overrides = {"OpenAiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:x", **overrides}
+    settings = resolved_settings("ApiFunction", overrides, monkeypatch)
+    assert (settings.opensearch_auth, settings.opensearch_endpoint) == (auth, endpoint)
+    resolver = Resolver(overrides)
+    created = {
+        name for name in ("SearchDomain", "VectorCollection") if resolver.condition(RESOURCES[name]["Condition"])
+    }
+    assert len(created) <= 1
+
+
+def _memory_actions(policy: str) -> set[str]:
+    [statement] = RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+    return set(statement["Action"])
+
+
+def test_functions_get_only_the_memory_table_actions_they_use() -> None:
+    records = "shared/mnemoscope/adapters/aws/dynamodb_memory_records.py"
+    source = (REPO / records).read_text()
+    used = {f"dynamodb:{name}" for name in re.findall(r"record_errors\(\"(\w+)\"\)", source)}
+    # TransactWriteItems is authorised per item as PutItem; Scan only serves the reindex of the reflect function.
+    assert _memory_actions("MemoryRecordsPolicy") == used - {"dynamodb:TransactWriteItems", "dynamodb:Scan"}
+    assert _memory_actions("MemoryRecordsReindexPolicy") == {"dynamodb:Scan", "dynamodb:BatchGetItem"}
+    for function, policy in (
+        ("ApiFunction", "MemoryRecordsPolicy"),
+        ("ConsolidateFunction", "MemoryRecordsPolicy"),
+        ("ReflectFunction", "MemoryRecordsReindexPolicy"),
+    ):
+        assert {"Ref": policy} in RESOURCES[function]["Properties"]["Policies"]

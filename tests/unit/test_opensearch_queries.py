@@ -8,8 +8,9 @@ import pytest
 
 from mnemoscope.adapters.aws import opensearch_queries as q
 from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
-from mnemoscope.adapters.aws.opensearch_index import OpenSearchMemoryIndex, status_error
-from mnemoscope.domain.errors import ConfigurationError, DependencyUnavailable, InvalidMemoryRequest
+from mnemoscope.adapters.aws.opensearch_index import status_error
+from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection, stale_documents
+from mnemoscope.domain.errors import BackendRejected, ConfigurationError, DependencyUnavailable, InvalidMemoryRequest
 from mnemoscope.ports.memory_index import ANY, VALID, MemoryFilter
 from mnemoscope.settings import Settings
 from tests.contracts.builders import memory, scope
@@ -68,14 +69,41 @@ def test_document_ids_are_scope_qualified() -> None:
     assert len(q.document_id(scope(), "x" * 128)) <= 512
 
 
-def test_document_round_trips_the_node_and_omits_the_vector_for_partial_updates() -> None:
+def test_projection_document_carries_memory_id_and_version_but_no_id() -> None:
     node = memory("a1", "Alice likes tea")
-    full = q.to_document(node, [1.0, 0.0])
-    assert full["vector"] == [1.0, 0.0]
-    assert full["scope_key"] == node.scope.key
-    assert full["created_at"] == "2024-08-01T09:00:00.000000Z"
-    assert json.loads(full["doc"])["id"] == "a1"
-    assert "vector" not in q.to_document(node, None)
+    document = q.to_document(node, [1.0, 0.0], 3, "key-1")
+    assert document["vector"] == [1.0, 0.0]
+    assert (document["memory_id"], document["record_version"], document["projection_key"]) == ("a1", 3, "key-1")
+    assert document["scope_key"] == node.scope.key
+    assert document["created_at"] == "2024-08-01T09:00:00.000000Z"
+    assert "_id" not in document
+    assert set(document) <= set(q.index_definition(2, "lucene")["mappings"]["properties"])
+
+
+def test_old_documents_are_found_by_a_term_query_on_the_memory_id() -> None:
+    body = q.versions_body(scope(), ["a1", "a2"])
+    assert body["query"]["bool"]["filter"] == [
+        {"term": {"scope_key": scope().key}},
+        {"terms": {"memory_id": ["a1", "a2"]}},
+    ]
+    assert body["_source"] == ["memory_id", "record_version"]
+
+
+@pytest.mark.parametrize(
+    ("visible", "written", "stale"),
+    [
+        ([], (1, "n"), []),  # nothing visible yet
+        ([(1, "o")], (2, "n"), ["o"]),  # an older version
+        ([(2, "a")], (2, "n"), ["n"]),  # a redelivery: the smaller _id of the same version stays
+        ([(2, "z")], (2, "n"), ["z"]),
+        ([(3, "newer")], (2, "n"), ["n"]),  # a concurrent newer write wins
+        ([(1, "o"), (2, "n")], (2, "n"), ["o"]),  # our own document may already be visible
+    ],
+)
+def test_every_writer_keeps_the_same_document(
+    visible: list[tuple[int, str]], written: tuple[int, str], stale: list[str]
+) -> None:
+    assert stale_documents(visible, written) == stale
 
 
 def test_unit_vector_normalises_and_checks_dimension() -> None:
@@ -149,7 +177,8 @@ def test_score_conversion_inverts_each_engines_formula(cosine: float) -> None:
 
 
 def test_status_mapping() -> None:
-    assert isinstance(status_error(400, "op", "bad"), InvalidMemoryRequest)
+    # OpenSearch refusing a request we built is our fault, never the caller's: no 4xx for it.
+    assert isinstance(status_error(400, "op", "bad"), BackendRejected)
     assert isinstance(status_error(404, "op", "gone", "index_not_found_exception"), DependencyUnavailable)
     for status in (401, 403, 429, 500, 503, "N/A"):
         assert isinstance(status_error(status, "op", "x"), DependencyUnavailable)
@@ -160,7 +189,7 @@ def test_constructor_makes_no_request() -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError(f"unexpected client call {name}")
 
-    OpenSearchMemoryIndex(NoCalls(), "idx", dimension=8)  # type: ignore[arg-type]
+    OpenSearchProjection(NoCalls(), "idx", dimension=8)  # type: ignore[arg-type]
 
 
 def test_client_from_settings_signs_for_serverless() -> None:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from mnemoscope.api.tenancy import Unauthenticated
 from mnemoscope.domain.errors import (
+    BackendRejected,
     ConfigurationError,
     DependencyUnavailable,
     InvalidMemoryRequest,
@@ -106,6 +107,13 @@ def _register_server_errors(app: APIGatewayRestResolver) -> None:
         headers = {"Retry-After": str(error.retry_after_seconds)}
         return error_response(
             HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "a backing service is unavailable", None, headers
+        )
+
+    @app.exception_handler(BackendRejected)
+    def _rejected(error: BackendRejected) -> Response[Any]:
+        logger.error("backing store rejected our request", reason=str(error))
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "backend_rejected", "a backing store refused the request"
         )
 
     @app.exception_handler(LlmOutputInvalid)

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mnemoscope import __version__
-from mnemoscope.cli import chat, replay_dlq, serve
+from mnemoscope.cli import chat, reindex, replay_dlq, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_parser(subparsers)
     chat.add_parser(subparsers)
     replay_dlq.add_parser(subparsers)
+    reindex.add_parser(subparsers)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

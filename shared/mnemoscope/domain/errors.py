@@ -37,6 +37,10 @@ class ModelInputRejected(DependencyUnavailable):
     and the provider's error code, never the input."""
 
 
+class BackendRejected(MemoryServiceError):
+    """A backing store refused a request *we* built (a mapping, a limit, a bug): a server fault, never the caller's."""
+
+
 class LlmOutputInvalid(MemoryServiceError):
     """The language model's answer did not validate, even after a repair attempt."""
 

@@ -1,11 +1,12 @@
 """The reflect function: an EventBridge Scheduler tick -> enqueue reflect jobs for the scopes that are due."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
@@ -21,10 +22,33 @@ class ReflectionSchedule(BaseModel):
     max_age_hours: float | None = Field(default=None, gt=0)
 
 
+class ReindexRequest(BaseModel):
+    """A one-off invocation (events/reflect/reindex.json): rebuild the search projection from the records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["reindex"]
+    recreate: bool = False
+
+
+def _reindex(request: ReindexRequest) -> dict[str, Any]:
+    from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
+    from mnemoscope.adapters.aws.reindex import reindex
+
+    index = services().memory_index
+    if not isinstance(index, ProjectedMemoryIndex):
+        raise InvalidMemoryRequest("reindex needs the aws backend (records + search projection)", field="action")
+    report = reindex(index, recreate=request.recreate).as_dict()
+    logger.info("search projection rebuilt", extra=report)
+    return report
+
+
 @logger.inject_lambda_context(clear_state=True)
 @traced
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("action") == "reindex":
+        return _reindex(ReindexRequest.model_validate(event))
     schedule = ReflectionSchedule.model_validate(event or {})
     s = services()
     now = s.clock.now()

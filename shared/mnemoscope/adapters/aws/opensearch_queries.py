@@ -34,7 +34,8 @@ MAX_KNN_CANDIDATES = 10_000
 VECTOR_DECIMALS = 8
 TEXT_ANALYZER = "memory_text"
 TEXT_FIELDS = ("content", "keywords")
-SOURCE_FIELDS = ["doc"]
+# Hits carry only what the record re-check needs: the memory is read from the records, never from here.
+SOURCE_FIELDS = ["memory_id", "record_version"]
 # A match query expands to one clause per token and field; Lucene refuses more than 1024 clauses, so long
 # texts are cut at this many tokens (counted the way the analyzer roughly splits: each CJK character, each word).
 MAX_QUERY_TOKENS = 256
@@ -76,8 +77,12 @@ def index_definition(dimension: int, engine: Engine) -> Body:
                         "parameters": {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION},
                     },
                 },
-                # The exact MemoryNode JSON, stored but never parsed: get/list/search rebuild nodes from it.
+                # Unused since the records hold the memory; kept so indexes made before stay compatible.
                 "doc": {"type": "object", "enabled": False},
+                # The record version this document projects, and a unique key of the document itself (the
+                # server assigns `_id`; reindex pages over every document sorted by this key).
+                "record_version": {"type": "long"},
+                "projection_key": keyword,
             },
         },
     }
@@ -119,19 +124,21 @@ def render_index_template(template: Any, dimension: int, engine: Engine) -> Any:
 
 
 def document_id(scope: Scope, memory_id: str) -> str:
-    """The scope-qualified `_id`: memory ids are unique only within a scope."""
+    """A stable key of (scope, memory id): memory ids are unique only within a scope."""
     return hashlib.sha256(f"{scope.key}\x1f{memory_id}".encode()).hexdigest()[:40]
 
 
-def to_document(node: MemoryNode, vector: Sequence[float] | None) -> Body:
-    """The indexed document of a memory; without `vector` it is a partial update that keeps the stored one."""
+def to_document(node: MemoryNode, vector: Sequence[float], version: int, projection_key: str) -> Body:
+    """The search projection of one version of a memory (indexed without `_id`; the server assigns one)."""
     event = node.event_time
-    document: Body = {
+    return {
         "scope_key": node.scope.key,
         "tenant_id": node.scope.tenant_id,
         "agent_id": node.scope.agent_id,
         "user_id": node.scope.user_id,
         "memory_id": node.id,
+        "record_version": version,
+        "projection_key": projection_key,
         "type": node.type,
         "status": node.status,
         "reflected": node.reflected,
@@ -142,11 +149,33 @@ def to_document(node: MemoryNode, vector: Sequence[float] | None) -> Body:
         "event_recurrence": event.recurrence if event else None,
         "content": node.content,
         "keywords": list(node.keywords),
-        "doc": node.model_dump_json(),
+        "vector": list(vector),
     }
-    if vector is not None:
-        document["vector"] = list(vector)
-    return document
+
+
+def versions_body(scope: Scope, memory_ids: Sequence[str]) -> Body:
+    """Every projection document of these memories (to find the old ones after a change)."""
+    query = {"bool": {"filter": [{"term": {"scope_key": scope.key}}, {"terms": {"memory_id": list(memory_ids)}}]}}
+    return {"size": MAX_KNN_CANDIDATES, "_source": SOURCE_FIELDS, "track_total_hits": False, "query": query}
+
+
+def scope_docs_body(scope: Scope, size: int) -> Body:
+    """A page of the scope's projection documents, ids only (forget deletes them by `_id`)."""
+    return {"size": size, "_source": False, "track_total_hits": False, "query": {"term": {"scope_key": scope.key}}}
+
+
+def all_docs_body(size: int, after: str | None) -> Body:
+    """A page of every projection document in a total order (reindex looks for orphans)."""
+    body: Body = {
+        "size": size,
+        "_source": ["scope_key", "memory_id", "record_version", "projection_key"],
+        "track_total_hits": False,
+        "query": {"match_all": {}},
+        "sort": [{"projection_key": "asc"}],
+    }
+    if after is not None:
+        body["search_after"] = [after]
+    return body
 
 
 def _utc(moment: datetime) -> str:
