@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mnemoscope import __version__
-from mnemoscope.cli import chat, serve
+from mnemoscope.cli import chat, eval, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(subparsers)
     chat.add_parser(subparsers)
+    eval.add_parser(subparsers)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
