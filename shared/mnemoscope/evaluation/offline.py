@@ -1,17 +1,31 @@
 """The offline track, no model needed: LoCoMo's per-session `observation` entries (each citing its evidence turns)
 are stored through the API as memories dated with their session's time, one scope per speaker; each question of
-categories 1-4 searches both speakers' scopes (top_k = k each, `at` = the question time) and the k best by score
-are kept. recall@k = |evidence turns cited by those k observations ∩ the question's evidence| / |evidence|."""
+categories 1-4 searches both speakers' scopes (`at` = the question time, no recent turns) and keeps the k best of
+the merged hits by score. recall@k = |evidence turns cited by those k observations ∩ the question's evidence| /
+|evidence|."""
 
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from mnemoscope.client import MemoryClient
-from mnemoscope.evaluation.dataset import ADVERSARIAL, Conversation
+from mnemoscope.contracts.api import MemoryOut
+from mnemoscope.evaluation.dataset import ADVERSARIAL, Conversation, Question
 from mnemoscope.evaluation.ingest import scopes_of
 
 KS = (5, 10, 20)
+# The service's candidate pool is max(3 x top_k, 30): the same for top_k 5 and 10, so the first 5 of a top-10
+# search are what a top-5 search returns. Two searches per scope give all three k exactly.
+SEARCHED = (10, 20)
+
+
+def _merged(client: MemoryClient, user_ids: list[str], q: Question, top_k: int) -> list[MemoryOut]:
+    hits = [
+        m
+        for user_id in user_ids
+        for m in client.search(user_id, q.question, top_k=top_k, at=q.at, include_recent=False).memories
+    ]
+    return sorted(hits, key=lambda m: m.score or 0.0, reverse=True)
 
 
 def load_observations(client: MemoryClient, conversation: Conversation, prefix: str) -> dict[str, list[str]]:
@@ -35,14 +49,10 @@ def recall(
         if q.category == ADVERSARIAL or not q.evidence:
             continue
         row: dict[str, Any] = {"conversation": conversation.id, "question_id": q.id, "category": q.category}
+        merged = {k: _merged(client, list(scopes.values()), q, k) for k in SEARCHED}
         for k in KS:
-            hits = [
-                m
-                for user_id in scopes.values()
-                for m in client.search(user_id, q.question, top_k=k, at=q.at, include_recent=False).memories
-            ]
-            hits.sort(key=lambda m: m.score or 0.0, reverse=True)
-            cited = {e for m in hits[:k] for e in evidence_of.get(m.id, [])}
+            top = merged[min(s for s in SEARCHED if s >= k)][:k]
+            cited = {e for m in top for e in evidence_of.get(m.id, [])}
             row[f"R@{k}"] = len(cited & set(q.evidence)) / len(q.evidence)
         out.append(row)
     return out
