@@ -93,8 +93,11 @@ class ProgressBar:
 
 
 def run_qa(args: argparse.Namespace) -> int:
+    from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid
     from mnemoscope.evaluation import dataset, plots, report
+    from mnemoscope.evaluation.answer import SYSTEMS
     from mnemoscope.evaluation.prompts import PROMPTS_VERSION
+    from mnemoscope.evaluation.readiness import NotReady
     from mnemoscope.evaluation.runner import EvalConfig, Harness, skipped_counts
     from mnemoscope.evaluation.state import RunStore
     from mnemoscope.evaluation.tokens import counter
@@ -107,8 +110,12 @@ def run_qa(args: argparse.Namespace) -> int:
         args.judge_base_url or args.answer_base_url,
     )
     count, tokenizer = counter(args.tokenizer)
+    systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
+    if not systems or set(systems) - set(SYSTEMS):
+        print(f"--systems: choose from {', '.join(SYSTEMS)}", file=sys.stderr)
+        return 2
     config = EvalConfig(
-        systems=tuple(s.strip() for s in args.systems.split(",") if s.strip()),
+        systems=systems,
         top_k=args.top_k,
         judge_runs=args.judge_runs,
         stress_limit=args.stress_limit,
@@ -137,8 +144,8 @@ def run_qa(args: argparse.Namespace) -> int:
                     print(f"the server cannot consolidate: {health.consolidation}", file=sys.stderr)
                     return 1
             Harness(client, answer_model, judge_model, store, count, config, ProgressBar(sys.stderr)).run(conversations)
-        except MemoryClientError as error:
-            print(f"{error} (rerun the same command to resume)", file=sys.stderr)
+        except (MemoryClientError, DependencyUnavailable, LlmOutputInvalid, NotReady) as error:
+            print(f"{type(error).__name__}: {error} (rerun the same command to resume)", file=sys.stderr)
             return 1
     result = report.build(store, {**settings, **skipped_counts(conversations)}, args.job_log)
     result["settings"]["seconds"] = round(time.perf_counter() - began, 1)

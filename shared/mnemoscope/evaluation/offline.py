@@ -29,8 +29,11 @@ def _merged(client: MemoryClient, user_ids: list[str], q: Question, top_k: int) 
 
 
 def load_observations(client: MemoryClient, conversation: Conversation, prefix: str) -> dict[str, list[str]]:
-    """Store the conversation's observations; memory id -> evidence ids."""
+    """Store the conversation's observations in emptied scopes (a load cut short leaves no duplicates); memory
+    id -> evidence ids."""
     scopes = scopes_of(conversation, prefix)
+    for user_id in scopes.values():
+        client.forget_user(user_id)
     evidence: dict[str, list[str]] = {}
     for obs in conversation.observations:
         if obs.speaker not in scopes:
