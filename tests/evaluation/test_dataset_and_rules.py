@@ -93,3 +93,33 @@ def test_poll_backs_off_and_gives_up() -> None:
     assert slept == [0.2, pytest.approx(0.3)]
     with pytest.raises(NotReady, match="x: not ready"):
         poll(lambda: False, -1, "x", sleep=slept.append)
+
+
+def test_job_metrics_from_the_serve_log(tmp_path: Path) -> None:
+    from mnemoscope.evaluation.joblog import job_metrics
+
+    def line(**fields: object) -> str:
+        return json.dumps({"level": "INFO", "message": "job finished", **fields})
+
+    log = tmp_path / "serve.log"
+    log.write_text(
+        "\n".join(
+            [
+                line(scope="local/default/eval.c.Ana", job="consolidate", model_calls=2, prompt_tokens=300),
+                line(scope="local/default/someone-else", job="consolidate", model_calls=9, prompt_tokens=999),
+                line(model_calls=1, prompt_tokens=100, completion_tokens=7, watermark=6),  # keys lost: consolidate
+                line(model_calls=3, prompt_tokens=50, reconsolidated=0),  # keys lost, no watermark: reflect
+                '{"message": "job finished", "cut sh',
+                "plain text",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    got = job_metrics(log, {"eval.c.Ana"})
+    assert got == {
+        "by_kind": {
+            "consolidate": {"jobs": 2, "model_calls": 3, "prompt_tokens": 400, "completion_tokens": 7},
+            "reflect": {"jobs": 1, "model_calls": 3, "prompt_tokens": 50, "completion_tokens": 0},
+        },
+        "unattributed": 2,
+    }

@@ -73,6 +73,7 @@ def serve(tmp_path: Path, consolidation_model: FakeOpenAI) -> Iterator[tuple[str
         "MNEMOSCOPE_API_KEYS": "",
         "MNEMOSCOPE_EMBEDDER": "local",
         "POWERTOOLS_LOG_LEVEL": "INFO",  # serve logs warnings only by default; 'job finished' lines are INFO
+        "PYTHONUNBUFFERED": "1",  # the harness reads the log while serve runs
         "OMP_NUM_THREADS": "1",  # one embedding thread: several compete badly on a shared 2-core machine
         "MNEMOSCOPE_CHAT_PROVIDER": "openai",
         "MNEMOSCOPE_CHAT_MODEL": "consolidator",

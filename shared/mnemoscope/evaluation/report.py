@@ -105,12 +105,14 @@ def _ingest(store: RunStore, job_log: Path | None) -> dict[str, Any]:
     }
     if job_log is not None and job_log.exists():
         user_ids = {u for r in records for u in r["scopes"].values()}
-        jobs = job_metrics(job_log, user_ids)
+        measured = job_metrics(job_log, user_ids)
+        jobs = measured["by_kind"]
         prompt = sum(k["prompt_tokens"] for k in jobs.values())
         completion = sum(k["completion_tokens"] for k in jobs.values())
         out["job_metrics"] = {
             "source": str(job_log),
             "by_kind": jobs,
+            "unattributed_jobs": measured["unattributed"],
             "prompt_tokens_per_message": prompt / messages,
             "completion_tokens_per_message": completion / messages,
             "model_calls_per_job": {k: v["model_calls"] / v["jobs"] for k, v in jobs.items() if v["jobs"]},
