@@ -191,9 +191,15 @@ def test_locomo_harness_end_to_end(
 
     # When the offline track loads the observations (no model involved)
     obs = tmp_path / "obs"
-    assert main(["eval", "offline", "--data", str(data), "--url", url, "--out", str(obs), "--scope-prefix", "obs"]) == 0
+    raw = tmp_path / "raw.json"
+    raw_recall = {"overall": {"n": 4, "R@5": 0.25, "R@10": 0.5, "R@20": 0.75}}
+    raw.write_text(json.dumps({"results": [{"fusion": "rrf", "time_boost": 2.0, "recall": raw_recall}]}))
+    offline = ["eval", "offline", "--data", str(data), "--url", url, "--out", str(obs), "--scope-prefix", "obs"]
+    assert main([*offline, "--raw-turns", str(raw)]) == 0
     result = json.loads((obs / "observations_recall.json").read_text())
     # Then all 5 observations come back at k = 5, covering every usable evidence turn
     assert result["observations"] == 5
     assert result["recall"]["overall"] == {"n": 4, "R@5": 1.0, "R@10": 1.0, "R@20": 1.0}
     assert [q["question_id"] for q in result["questions"]] == ["q0", "q1", "q2", "q3"]
+    assert result["raw_turn_track"] == raw_recall
+    assert (obs / result["plot"]).stat().st_size > 0

@@ -39,6 +39,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     qa.set_defaults(run=run_qa)
     offline = tracks.add_parser("offline", help="LoCoMo observations as memories: evidence recall@k, no model")
     _common(offline)
+    offline.add_argument(
+        "--raw-turns", type=Path, help="bench/results/locomo_recall.json: plot its raw-turn track (rrf, boost 2) beside"
+    )
     offline.set_defaults(run=run_offline)
     compare = tracks.add_parser("compare", help="two report.json files, question by question")
     compare.add_argument("a", type=Path)
@@ -160,6 +163,7 @@ def run_qa(args: argparse.Namespace) -> int:
 def run_offline(args: argparse.Namespace) -> int:
     from mnemoscope.evaluation import dataset
     from mnemoscope.evaluation.offline import run_offline as track
+    from mnemoscope.evaluation.plots import write_recall_plot
 
     conversations = dataset.load(args.data, args.conversations)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -173,6 +177,14 @@ def run_offline(args: argparse.Namespace) -> int:
 
     with MemoryClient(args.url, args.api_key, timeout=120) as client:
         result = track(client, conversations, args.scope_prefix, state, save, ProgressBar(sys.stderr))
+    tracks = {"observations (API)": result["recall"]}
+    if args.raw_turns:
+        raw = json.loads(args.raw_turns.read_text(encoding="utf-8"))
+        default = next(e for e in raw["results"] if e["fusion"] == "rrf" and e["time_boost"] == 2.0)
+        tracks = {"raw turns (bench)": default["recall"], **tracks}
+        result["raw_turn_track"] = default["recall"]
+    if write_recall_plot(tracks, args.out / "observations_recall.png"):
+        result["plot"] = "observations_recall.png"
     (args.out / "observations_recall.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name, values in result["recall"].items():
         print(f"{name:>8} (n={values['n']}): " + "  ".join(f"R@{k} {100 * values[f'R@{k}']:.1f}" for k in (5, 10, 20)))

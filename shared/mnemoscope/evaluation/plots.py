@@ -56,3 +56,31 @@ def write_plots(report: dict[str, Any], folder: Path) -> list[str]:
     plt.close(fig)
     written.append("tokens_per_question.png")
     return written
+
+
+def write_recall_plot(tracks: dict[str, dict[str, dict[str, float]]], path: Path) -> bool:
+    """Evidence recall@5/10/20 per category for each track ({name: {category: {"R@k": value}}}); False without
+    matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    cats = sorted({c for recall in tracks.values() for c in recall})
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharey=True)
+    width = 0.8 / max(1, len(tracks))
+    for ax, k in zip(axes, (5, 10, 20), strict=True):
+        for n, (name, recall) in enumerate(tracks.items()):
+            values = [100 * recall.get(c, {}).get(f"R@{k}", 0.0) for c in cats]
+            ax.bar([i + n * width for i in range(len(cats))], values, width, label=name)
+        ax.set_xticks([i + width * (len(tracks) - 1) / 2 for i in range(len(cats))], cats, fontsize=8)
+        ax.set_title(f"recall@{k}")
+    axes[0].set_ylabel("evidence recall (%)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("LoCoMo evidence recall: raw turns vs observations as memories")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
