@@ -60,6 +60,8 @@ def test_longmemeval_items_become_one_question_conversations(tmp_path: Path) -> 
     [q] = conv.questions
     assert (q.category, q.evidence, q.at) == ("cat5", ("s-a:0",), datetime(2023, 6, 1, 9, 30, tzinfo=UTC))
     assert conv.sessions[0].time == datetime(2023, 5, 20, 2, 21, tzinfo=UTC)
+    del item["haystack_session_ids"]  # optional in the format
+    assert load(_write(tmp_path, [item]))[0].questions[0].evidence == ("s0:0",)
 
 
 def test_stress_rules_make_wrong_answers_from_the_gold(tmp_path: Path) -> None:

@@ -144,9 +144,10 @@ def _longmemeval(n: int, item: dict[str, Any]) -> Conversation:
     """One LongMemEval question = one conversation of user/assistant sessions; abstention questions ('_abs')
     are reported like LoCoMo's adversarial category."""
     sessions = []
+    ids = item.get("haystack_session_ids") or [f"s{s}" for s in range(len(item["haystack_sessions"]))]
     for s, (raw_time, turns) in enumerate(zip(item["haystack_dates"], item["haystack_sessions"], strict=True)):
         when = longmemeval_time(raw_time)
-        sid = item.get("haystack_session_ids", [f"s{s}"] * len(turns))[s]
+        sid = ids[s]
         parsed = tuple(
             Turn(f"{sid}:{t}", str(turn["role"]), str(turn["content"]), when) for t, turn in enumerate(turns)
         )
