@@ -100,6 +100,7 @@ def run_qa(args: argparse.Namespace) -> int:
     from mnemoscope.evaluation import dataset, plots, report
     from mnemoscope.evaluation.answer import SYSTEMS
     from mnemoscope.evaluation.prompts import PROMPTS_VERSION
+    from mnemoscope.evaluation.readiness import SIGNAL as READINESS
     from mnemoscope.evaluation.readiness import NotReady
     from mnemoscope.evaluation.runner import EvalConfig, Harness, skipped_counts
     from mnemoscope.evaluation.state import RunStore
@@ -134,6 +135,7 @@ def run_qa(args: argparse.Namespace) -> int:
         "judge_model": judge_model.model_id,
         "prompts_version": PROMPTS_VERSION,
         "tokenizer": tokenizer,
+        "readiness": READINESS,
         **{k: v for k, v in vars(config).items() if k != "ready_timeout"},
     }
     settings["systems"] = list(config.systems)

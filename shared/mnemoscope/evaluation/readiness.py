@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from mnemoscope.client import MemoryClient
 
+SIGNAL = "consolidated: search `recent` empty in both scopes; reflected: memory listing unchanged between two polls"
+
 
 class NotReady(RuntimeError):
     """The backlog did not drain in time (e.g. the server has no chat model, or its model keeps failing)."""
