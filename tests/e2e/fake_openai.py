@@ -7,6 +7,7 @@ contradict the old one. Every request is recorded."""
 import json
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -40,6 +41,8 @@ def extraction_answer(prompt: str) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict[str, Any]]] = []
+    # Optional: (request body) -> reply content; None falls back to the built-in answers above.
+    answer: ClassVar[Callable[[dict[str, Any]], str | None] | None] = None
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -49,7 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.requests.append(body)
         last_user = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
         json_mode = (body.get("response_format") or {}).get("type") == "json_object"
-        if not json_mode:
+        scripted = type(self).answer(body) if type(self).answer else None
+        if scripted is not None:
+            content = scripted
+        elif not json_mode:
             content = REPLY
         elif last_user.startswith("Conversation, oldest first"):
             content = json.dumps(extraction_answer(last_user))
@@ -72,8 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeOpenAI:
-    def __init__(self) -> None:
-        self.handler = type("Handler", (_Handler,), {"requests": []})
+    def __init__(self, answer: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        """`answer` scripts replies (e.g. an answer model and a judge); without it the server plays consolidation."""
+        self.handler = type(
+            "Handler", (_Handler,), {"requests": [], "answer": staticmethod(answer) if answer else None}
+        )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

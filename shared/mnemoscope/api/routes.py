@@ -55,7 +55,7 @@ def append_messages(body: AppendMessagesRequest) -> Response[AppendMessagesRespo
 @router.post("/v1/memories")
 def add_memory(body: AddMemoryRequest) -> Response[MemoryResponse]:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    node = services().memories.add_custom(scope, body.content)
+    node = services().memories.add_custom(scope, body.content, body.created_at)
     return _json(201, MemoryResponse(memory=MemoryOut.of(node)))
 
 

@@ -76,8 +76,12 @@ class MemoryClient:
             body["message_ids"] = message_ids
         return RetryAccepted.model_validate(self._request("POST", "/v1/messages/retry", body))
 
-    def add_memory(self, user_id: str, content: str, agent_id: str | None = None) -> MemoryOut:
-        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "content": content}
+    def add_memory(
+        self, user_id: str, content: str, agent_id: str | None = None, *, created_at: datetime | None = None
+    ) -> MemoryOut:
+        body: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "content": content}
+        if created_at is not None:
+            body["created_at"] = created_at.isoformat()
         return MemoryResponse.model_validate(self._request("POST", "/v1/memories", body)).memory
 
     def list_memories(

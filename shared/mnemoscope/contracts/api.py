@@ -41,6 +41,8 @@ class AppendMessagesResponse(BaseModel):
 
 class AddMemoryRequest(ScopeRef):
     content: str = Field(min_length=1, max_length=MAX_MEMORY_CHARS)
+    # When the remembered thing was said (imports, evaluation replays); the server's clock when omitted.
+    created_at: AwareDatetime | None = None
 
 
 class TimeRangeOut(BaseModel):

@@ -1,5 +1,7 @@
 """Memory admin: add a custom memory, list, get, delete, forget a user."""
 
+from datetime import datetime
+
 from mnemoscope.domain.errors import MemoryNotFound
 from mnemoscope.domain.ids import new_id
 from mnemoscope.domain.memory import MemoryNode, MemoryStatus, MemoryType
@@ -17,9 +19,9 @@ class MemoryAdminService:
         self._embedder = embedder
         self._clock = clock
 
-    def add_custom(self, scope: Scope, content: str) -> MemoryNode:
-        """Store a user-authored memory verbatim (MemoryScope's obs_customized)."""
-        now = self._clock.now()
+    def add_custom(self, scope: Scope, content: str, created_at: datetime | None = None) -> MemoryNode:
+        """Store a user-authored memory verbatim (MemoryScope's obs_customized), dated `created_at` if given."""
+        now = created_at or self._clock.now()
         node = MemoryNode(id=new_id("cus"), scope=scope, type="custom", content=content, created_at=now, updated_at=now)
         vector = self._embedder.embed_documents([content])[0]
         self._index.upsert([IndexEntry(node=node, vector=tuple(vector))])
