@@ -11,6 +11,7 @@ GENERIC = {"error": {"code": "internal_error", "message": "internal error"}}
 AWS = {
     "MNEMOSCOPE_BACKEND": "aws",
     "MNEMOSCOPE_CHAT_TABLE": "mnemoscope-chat",
+    "MNEMOSCOPE_MEMORY_TABLE": "mnemoscope-memories",
     "MNEMOSCOPE_JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo",
     "MNEMOSCOPE_OPENSEARCH_ENDPOINT": "http://127.0.0.1:9",
     "MNEMOSCOPE_OPENSEARCH_AUTH": "none",
@@ -37,6 +38,7 @@ def _built_from_environment() -> Iterator[None]:
         ({"MNEMOSCOPE_MODEL_TIMEOUT_SECONDS": "-1"}, "MNEMOSCOPE_MODEL_TIMEOUT_SECONDS"),
         ({**AWS, "MNEMOSCOPE_CHAT_TABLE": ""}, "MNEMOSCOPE_CHAT_TABLE"),
         ({**AWS, "MNEMOSCOPE_JOBS_QUEUE_URL": ""}, "MNEMOSCOPE_JOBS_QUEUE_URL"),
+        ({**AWS, "MNEMOSCOPE_MEMORY_TABLE": ""}, "MNEMOSCOPE_MEMORY_TABLE"),
         ({**AWS, "MNEMOSCOPE_OPENSEARCH_ENDPOINT": ""}, "MNEMOSCOPE_OPENSEARCH_ENDPOINT"),
     ],
 )
