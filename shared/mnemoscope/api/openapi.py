@@ -28,7 +28,7 @@ OPERATIONS: dict[tuple[str, str], tuple[int, tuple[int, ...]]] = {
     ("get", "/v1/memories"): (200, _SCOPED),
     ("get", "/v1/memories/{memory_id}"): (200, (404, *_SCOPED)),
     ("delete", "/v1/memories/{memory_id}"): (204, (404, *_SCOPED)),
-    ("delete", "/v1/users/{user_id}"): (204, _SCOPED),
+    ("delete", "/v1/users/{user_id}"): (204, (404, *_SCOPED)),
     ("post", "/v1/memories/search"): (200, _SCOPED),
     ("post", "/v1/chat"): (200, (*_SCOPED, 409, 502)),
     ("post", "/v1/consolidate"): (202, _SCOPED),
@@ -38,7 +38,7 @@ OPERATIONS: dict[tuple[str, str], tuple[int, tuple[int, ...]]] = {
 _WHY: dict[int, str] = {
     400: "The body is not JSON, nests too deep, or a cursor is not one this API issued",
     401: "No or unknown API key",
-    404: "No such memory in this scope (another scope's id is also unknown)",
+    404: "No such memory in this scope (another scope's id is also unknown), or no such path",
     409: "Conflict: a message id already names a different turn, or no chat model is configured",
     413: "The body is over 1 MB",
     422: "A field is invalid; `error.fields` names it",
@@ -82,6 +82,21 @@ def complete(document: dict[str, Any]) -> None:
             success, errors = OPERATIONS[(method, path)]
             operation["responses"] = _responses(operation["responses"], success, errors)
             operation["security"] = [] if (method, path) in PUBLIC_OPERATIONS else [{API_KEY_SCHEME: []}]
+    _link_created_memory(document["paths"])
+
+
+def _link_created_memory(paths: dict[str, Any]) -> None:
+    """A memory is addressed by its id *within its scope*: the links say so (clients and fuzzers follow them)."""
+    scope_and_id = {
+        "memory_id": "$response.body#/memory/id",
+        "user_id": "$request.body#/user_id",
+        "agent_id": "$request.body#/agent_id",
+    }
+    one = paths["/v1/memories/{memory_id}"]
+    paths["/v1/memories"]["post"]["responses"]["201"]["links"] = {
+        f"{method.capitalize()}Memory": {"operationId": one[method]["operationId"], "parameters": scope_and_id}
+        for method in ("get", "delete")
+    }
 
 
 def _responses(generated: dict[str, Any], success: int, errors: tuple[int, ...]) -> dict[str, Any]:

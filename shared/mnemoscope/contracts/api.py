@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from mnemoscope.contracts.fields import Instant, Text, Timezone
+from mnemoscope.contracts.fields import Instant, JsonInt, Text, Timezone, json_integer
 from mnemoscope.domain.ids import ID_PATTERN
 from mnemoscope.domain.memory import MEMORY_TYPES, MemoryNode, MemoryStatus, MemoryType
 from mnemoscope.domain.message import MAX_CONTENT_CHARS, LoggedMessage, Role
@@ -17,12 +17,13 @@ MAX_MESSAGES_PER_REQUEST = 100
 MAX_TURN_CHARS = MAX_CONTENT_CHARS
 MAX_NAME_CHARS = 128
 MAX_CUSTOM_MEMORY_CHARS = 4_000
-MAX_QUERY_CHARS = 4_000
+MAX_QUERY_CHARS = 2_000
 MAX_SYSTEM_PROMPT_CHARS = 16_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No coercion: `true` is not 1, "5" is not 5, 0 is not false; the JSON types the schema states are the ones taken.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ScopeRef(_Strict):
@@ -113,7 +114,7 @@ class MessageOut(BaseModel):
 
 class SearchRequest(ScopeRef):
     query: Text = Field(max_length=MAX_QUERY_CHARS)
-    top_k: int = Field(default=20, ge=1, le=50)
+    top_k: JsonInt = Field(default=20, ge=1, le=50)
     at: Instant | None = Field(default=None, description="The search's 'now' (default: the server's clock)")
     timezone: Timezone | None = Field(default=None, description="Resolves 'yesterday' and renders times; default UTC")
     types: list[MemoryType] | None = Field(default=None, max_length=len(MEMORY_TYPES))
@@ -158,7 +159,7 @@ class ErrorResponse(BaseModel):
 class ChatRequest(ScopeRef):
     message: Text = Field(max_length=MAX_TURN_CHARS)
     system_prompt: Text | None = Field(default=None, max_length=MAX_SYSTEM_PROMPT_CHARS)
-    history: Literal["auto", "none"] | Annotated[int, Field(ge=0, le=50)] = "auto"
+    history: Literal["auto", "none"] | Annotated[int, Field(ge=0, le=50), BeforeValidator(json_integer)] = "auto"
     timezone: Timezone | None = None
 
 

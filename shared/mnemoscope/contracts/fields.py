@@ -19,6 +19,18 @@ TEXT_PATTERN = rf"^[{_BLANK}]*[^\x00{_BLANK}][^\x00]*$"
 
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
+
+def json_integer(value: object) -> object:
+    # JSON Schema's "integer" is any number without a fraction (24.0 included); true and "24" are not numbers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
+
 # Years 1900-2999 in the sender's offset: a chat turn or a search's "now" is never outside them, and the margin to
 # datetime's limits (1-9999) keeps offsets and relative times ("300 years ago") representable.
 MIN_YEAR, MAX_YEAR = 1900, 2999
@@ -29,16 +41,17 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[
 
 
 def _rfc3339_in_range(value: object) -> object:
-    if isinstance(value, datetime):  # built in code (the chat service), not parsed from JSON
-        year_ok = MIN_YEAR <= value.year <= MAX_YEAR
+    """The datetime an RFC 3339 string names (a datetime built in code passes as it is)."""
     # pydantic alone also takes numbers ("created_at": 0 as 1970) and strings like "0" or "2024-01-01 10:00".
-    elif not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ValueError("must be an ISO 8601 date-time string with a UTC offset, e.g. 2024-05-01T09:30:00+02:00")
-    else:
-        year_ok = bool(_INSTANT_YEARS.match(value))
-    if not year_ok:
-        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
-    return value
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        if not _INSTANT_YEARS.match(value):
+            raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return datetime.fromisoformat(value.upper())
+    if isinstance(value, datetime):  # built in code (the chat service), not parsed from JSON
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return value
+    raise ValueError("must be an ISO 8601 date-time string with a UTC offset, e.g. 2024-05-01T09:30:00+02:00")
 
 
 Instant = Annotated[

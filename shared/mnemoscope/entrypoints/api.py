@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mnemoscope.api.app import api_app
 from mnemoscope.api.body_limits import check_json_body
 from mnemoscope.api.errors import error_response
+from mnemoscope.api.request_path import with_decoded_path
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
@@ -25,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     rejected = check_json_body(body, bool(event.get("isBase64Encoded")))
     if rejected:
         return _error(rejected.status, rejected.code, rejected.message, rejected.field)
-    return api_app().resolve(_as_json_request(event), context)
+    return api_app().resolve(_as_json_request(with_decoded_path(event)), context)
 
 
 def _error(status: int, code: str, message: str, field: str) -> dict[str, Any]:
