@@ -89,7 +89,7 @@ def _walk(document: Any) -> BodyRejection | None:
 
 def _nodes(document: Any) -> Iterator[tuple[str, int, Any]]:
     """Every value with its field path (as error messages name it: `messages[0].id`) and depth, iteratively."""
-    stack: list[tuple[str, int, Any]] = [("", 0, document)]
+    stack: list[tuple[str, int, Any]] = [("", 1, document)]  # the body itself is the first level
     while stack:
         path, depth, value = stack.pop()
         yield path or "body", depth, value

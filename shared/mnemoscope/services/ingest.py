@@ -47,7 +47,7 @@ class IngestService:
         silent drop. Two requests racing with the same new id are not caught here: the first one stored wins."""
         first: dict[str, NewMessage] = {}
         for i, m in enumerate(new_messages):
-            if m.id is not None and first.setdefault(m.id, m) != m:
+            if m.id is not None and not _same_turn(m, first.setdefault(m.id, m)):
                 message = f"id {m.id!r} names a different turn earlier in this batch"
                 raise MessageIdConflict(message, f"messages[{i}].id")
         if not first:
@@ -59,6 +59,7 @@ class IngestService:
                 raise MessageIdConflict(f"id {m.id!r} already names a different stored turn", f"messages[{i}].id")
 
 
-def _same_turn(sent: NewMessage, stored: Message) -> bool:
-    same_time = sent.created_at is None or sent.created_at == stored.created_at
-    return (sent.role, sent.name, sent.content) == (stored.role, stored.name, stored.content) and same_time
+def _same_turn(sent: NewMessage, known: NewMessage | Message) -> bool:
+    """Same speaker and text; the time too when both carry one (a retry may leave it out)."""
+    same_time = sent.created_at is None or known.created_at is None or sent.created_at == known.created_at
+    return (sent.role, sent.name, sent.content) == (known.role, known.name, known.content) and same_time
