@@ -1,6 +1,7 @@
 """Hostile and careless input through the api function: always a 4xx naming the field, never a 500, never stored
 differently from what was sent."""
 
+import base64
 import json
 from typing import Any
 
@@ -195,3 +196,24 @@ def test_a_percent_encoded_user_id_in_the_path_is_decoded() -> None:
 def test_a_method_a_path_does_not_have_is_a_405_with_allow(event: str, method: str, allowed: str) -> None:
     status, body, headers = call_event(event, method=method)
     assert (status, body["error"]["code"], headers.get("Allow")) == (405, "method_not_allowed", allowed)
+
+
+def test_brackets_inside_strings_are_not_nesting() -> None:
+    status, _, _ = call_event("search", body={"user_id": "alice", "query": "[{" * 100 + "tea" + "}]" * 100})
+    assert status == 200
+
+
+def test_a_base64_body_is_checked_after_decoding() -> None:
+    deep = base64.b64encode(("[" * 1200 + "]" * 1200).encode()).decode()
+    assert call_event("append_messages", body_text=deep, base64=True)[:2] == (
+        400,
+        {
+            "error": {
+                "code": "too_deep",
+                "message": f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+                "fields": ["body"],
+            }
+        },
+    )
+    status, body, _ = call_event("append_messages", body_text="not base64!", base64=True)
+    assert (status, body["error"]["fields"]) == (400, ["body"])

@@ -1,17 +1,22 @@
 """Checks on a JSON body before the resolver parses it: nesting depth, integer size and duplicate keys.
 
 The resolver's parser recurses per nesting level and converts integers of any length, so a 1,200-deep array
-(RecursionError) or a 5,000-digit number (ValueError) would surface as a 500. One C-speed parse here, with
-hooks, turns them into a 4xx that names the field; no request model nests deeper than a few levels.
+(RecursionError) or a 5,000-digit number (ValueError) would surface as a 500. One C-speed parse with hooks and
+a pass over the containers turn them into a 4xx that names the field; no request model nests deeper than a few
+levels. Cost, linear in the body: a few ms for 1 MB of turns, ~0.2 s for 1 MB of tiny objects or empty lists
+(the worst shapes).
 """
 
 import base64
 import binascii
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
+from itertools import accumulate
 from typing import Any
 
 MAX_JSON_DEPTH = 32
@@ -31,22 +36,16 @@ class _TooLongInt:
     """Stands in for an integer literal with too many digits, so the walk can name its field."""
 
 
-class _Object(dict[str, Any]):
-    """A JSON object that remembers the keys it saw more than once."""
+@dataclass
+class _Findings:
+    """What the parse hooks saw: repeated keys per object (by id; the objects live in the document) and long ints."""
 
-    duplicates: tuple[str, ...] = ()
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) != len(pairs):
-        counts = Counter(key for key, _ in pairs)
-        obj.duplicates = tuple(key for key, n in counts.items() if n > 1)
-    return obj
+    repeated_keys: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    long_int: bool = False
 
 
-def _int(literal: str) -> int | _TooLongInt:
-    return _TooLongInt() if len(literal.lstrip("-")) > MAX_INT_DIGITS else int(literal)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def check_json_body(body: str | bytes | None, base64_encoded: bool = False) -> BodyRejection | None:
@@ -56,15 +55,59 @@ def check_json_body(body: str | bytes | None, base64_encoded: bool = False) -> B
     if not body:
         return None
     try:
-        text = base64.b64decode(body, validate=True) if base64_encoded else body
-        document = json.loads(text, object_pairs_hook=_object, parse_int=_int)
+        raw = base64.b64decode(body, validate=True) if base64_encoded else body
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except (binascii.Error, UnicodeDecodeError):
         return BodyRejection(HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", "body")
+    found = _Findings()
+    try:
+        document = json.loads(text, object_pairs_hook=partial(_object, found), parse_int=partial(_int, found))
     except RecursionError:
         return _too_deep()
     except ValueError:
         return None
-    return _walk(document)
+    # Brackets inside strings count too, so the bound is exact for most bodies and only a body over it pays a pass.
+    if _bracket_depth_bound(text) > MAX_JSON_DEPTH and _deeper_than(document, MAX_JSON_DEPTH):
+        return _too_deep()
+    # Naming the field takes a walk with paths, so only a body with a problem pays for it.
+    return _first_problem(document, found) if found.repeated_keys or found.long_int else None
+
+
+def _object(found: _Findings, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        found.repeated_keys[id(obj)] = tuple(key for key, n in counts.items() if n > 1)
+    return obj
+
+
+def _int(found: _Findings, literal: str) -> int | _TooLongInt:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        found.long_int = True
+        return _TooLongInt()
+    return int(literal)
+
+
+def _bracket_depth_bound(text: str) -> int:
+    return max(accumulate(map(_STEP.__getitem__, _NOT_BRACKET.sub("", text))), default=0)
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, dict | list)
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Level by level over the containers only (the body is level 1), stopping past `limit`."""
+    level = [document] if _is_container(document) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [
+            child
+            for container in level
+            for child in filter(_is_container, container.values() if isinstance(container, dict) else container)
+        ]
+    return bool(level)
 
 
 def _too_deep() -> BodyRejection:
@@ -73,30 +116,29 @@ def _too_deep() -> BodyRejection:
     )
 
 
-def _walk(document: Any) -> BodyRejection | None:
-    for path, depth, value in _nodes(document):
-        if depth > MAX_JSON_DEPTH:
-            return _too_deep()
+def _first_problem(document: Any, found: _Findings) -> BodyRejection | None:
+    for path, value in _nodes(document):
         if isinstance(value, _TooLongInt):
             return BodyRejection(
                 HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", f"{path}: number has too many digits", path
             )
-        if isinstance(value, _Object) and value.duplicates:
-            name = _join(path, value.duplicates[0])
+        repeated = found.repeated_keys.get(id(value)) if isinstance(value, dict) else None
+        if repeated:
+            name = _join(path, repeated[0])
             return BodyRejection(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", f"{name}: key repeated", name)
     return None
 
 
-def _nodes(document: Any) -> Iterator[tuple[str, int, Any]]:
-    """Every value with its field path (as error messages name it: `messages[0].id`) and depth, iteratively."""
-    stack: list[tuple[str, int, Any]] = [("", 1, document)]  # the body itself is the first level
+def _nodes(document: Any) -> Iterator[tuple[str, Any]]:
+    """Every value with its field path, as error messages name it (`messages[0].id`)."""
+    stack: list[tuple[str, Any]] = [("", document)]
     while stack:
-        path, depth, value = stack.pop()
-        yield path or "body", depth, value
+        path, value = stack.pop()
+        yield path or "body", value
         if isinstance(value, dict):
-            stack.extend((_join(path, key), depth + 1, child) for key, child in value.items())
+            stack.extend((_join(path, key), child) for key, child in value.items())
         elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", depth + 1, child) for i, child in enumerate(value))
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(value))
 
 
 def _join(path: str, key: str) -> str:
