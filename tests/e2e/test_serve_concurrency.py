@@ -124,11 +124,13 @@ def _reader(client: Client, tenant: str, n: int, ledger: Ledger, deadline: float
             return
         with ledger.lock:
             known = list(ledger.memories[tenant])
-        kind = op % 4
+        kind = op % 5
         if kind == 0 and known:
             what, path = "get", f"/v1/memories/{rng.choice(known)}?user_id=u1"
         elif kind == 1:
             what, path = "health", "/v1/health"
+        elif kind == 2:
+            what, path = "turns", f"/v1/messages?user_id=u1&limit={rng.choice((20, 100))}"
         else:
             what, path = "list", f"/v1/memories?user_id=u1&limit={rng.choice((20, 100))}"
         _check_reply(ledger, tenant, what, *client.call("GET", path), 200)

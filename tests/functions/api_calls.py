@@ -16,10 +16,17 @@ def call(event: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
 
 
 def call_event(name: str, **changes: Any) -> tuple[int, Any, dict[str, Any]]:
-    """Load events/api/<name>.json, apply changes (body=dict, path=str, query=dict, tenant=str|None), call."""
+    """Load events/api/<name>.json, apply changes (body=dict, body_text=str, path=str, query=dict,
+    tenant=str|None, method=str, base64=bool), call."""
     event = load_event(f"api/{name}.json")
     if "body" in changes:
         event["body"] = json.dumps(changes["body"])
+    if "body_text" in changes:
+        event["body"] = changes["body_text"]
+    if "method" in changes:
+        event["httpMethod"] = changes["method"]
+    if "base64" in changes:
+        event["isBase64Encoded"] = changes["base64"]
     if "path" in changes:
         event["path"] = changes["path"]
     if "query" in changes:

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from mnemoscope.api.tenancy import Unauthenticated
+from mnemoscope.contracts.fields import TEXT_PATTERN
 from mnemoscope.domain.errors import (
     BackendRejected,
     ConfigurationError,
@@ -17,6 +18,7 @@ from mnemoscope.domain.errors import (
     InvalidMemoryRequest,
     LlmOutputInvalid,
     MemoryNotFound,
+    MessageIdConflict,
     ModelNotConfigured,
 )
 from mnemoscope.observability import logger
@@ -37,14 +39,24 @@ def error_response(
 
 
 def _field_name(loc: Sequence[Any]) -> str:
-    """('body', 'messages', 0, 'role') -> 'messages[0].role'; ('query', 'limit') -> 'limit'."""
+    """('body', 'messages', 0, 'role') -> 'messages[0].role'; ('query', 'limit') -> 'limit'.
+
+    Union branches add their tag to the location ('history', "literal['auto','none']"); a tag is never an
+    identifier, a field name always is, so tags are dropped."""
     name = ""
     for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
         if isinstance(part, int):
             name += f"[{part}]"
-        else:
+        elif str(part).isidentifier():
             name += f".{part}" if name else str(part)
     return name or str(loc[0] if loc else "body")
+
+
+def _message(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == TEXT_PATTERN:
+        return "must not be blank and must not contain NUL characters"
+    message = str(error.get("msg", "invalid"))
+    return message if len(message) <= 300 else message[:299] + "…"
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -61,7 +73,7 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
                 HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", ["body"]
             )
         fields = list(dict.fromkeys(_field_name(e.get("loc", ())) for e in errors))
-        messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5])
+        messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {_message(e)}" for e in errors[:5])
         logger.info("invalid request", fields=fields)
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", messages, fields)
 
@@ -76,6 +88,11 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
         fields = [error.field] if error.field else None
         return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", str(error), fields)
 
+    @app.exception_handler(MessageIdConflict)
+    def _conflict(error: MessageIdConflict) -> Response[Any]:
+        logger.info("message id conflict", field=error.field)
+        return error_response(HTTPStatus.CONFLICT, "id_conflict", str(error), [error.field])
+
     @app.exception_handler(MemoryNotFound)
     def _missing(error: MemoryNotFound) -> Response[Any]:
         logger.info("memory not found")
@@ -87,7 +104,21 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
 
     @app.not_found
     def _no_route(error: Exception) -> Response[Any]:
+        allowed = _methods_for(app, app.current_event.http_method.upper(), app.current_event.path)
+        if allowed:
+            message = f"use {', '.join(allowed)} on this path"
+            headers = {"Allow": ", ".join(allowed)}
+            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", message, None, headers)
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+
+def _methods_for(app: APIGatewayRestResolver, method: str, path: str) -> list[str]:
+    """The methods routed on this path, when `method` is not one of them (405 rather than 404, RFC 9110).
+    HEAD and OPTIONS are the HTTP server's and CORS's business, not the routes'."""
+    if method in ("HEAD", "OPTIONS"):
+        return []
+    routes = app._static_routes + app._dynamic_routes  # Powertools keeps its route table private
+    return sorted({route.method for route in routes if route.rule.match(path)})
 
 
 def _register_server_errors(app: APIGatewayRestResolver) -> None:

@@ -9,3 +9,4 @@ from mnemoscope.domain.ids import ID_PATTERN
 UserIdQuery = Annotated[str, Query(pattern=ID_PATTERN, description="The human the memory is about")]
 AgentIdQuery = Annotated[str, Query(pattern=ID_PATTERN, description="The assistant that owns the memory")]
 UserIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The human whose memory is forgotten")]
+MemoryIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The memory's id")]

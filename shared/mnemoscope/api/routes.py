@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope import __version__, wiring
-from mnemoscope.api.params import AgentIdQuery, UserIdPath, UserIdQuery
+from mnemoscope.api.params import AgentIdQuery, MemoryIdPath, UserIdPath, UserIdQuery
 from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.api import (
     AddMemoryRequest,
@@ -74,7 +74,7 @@ def list_memories(
 
 
 @router.get("/v1/memories/<memory_id>")
-def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
+def get_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
     s = services()
     scope = scope_of(request_event(), user_id, agent_id)
     node = s.memories.get(scope, memory_id)
@@ -88,7 +88,7 @@ def get_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "d
 
 
 @router.delete("/v1/memories/<memory_id>")
-def delete_memory(memory_id: str, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> Response[None]:
+def delete_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> Response[None]:
     scope = scope_of(request_event(), user_id, agent_id)
     services().memories.delete(scope, memory_id)
     return Response(status_code=204)

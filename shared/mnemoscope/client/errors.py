@@ -22,7 +22,7 @@ class ConnectionFailed(MemoryClientError):
 
 
 class BadRequest(MemoryClientError):
-    """400/413/422: the request was refused; `fields` names what was wrong."""
+    """400/405/413/422: the request was refused; `fields` names what was wrong."""
 
 
 class Unauthorized(MemoryClientError):
@@ -34,7 +34,7 @@ class NotFound(MemoryClientError):
 
 
 class Conflict(MemoryClientError):
-    """409: the server cannot do this now (e.g. no chat model configured)."""
+    """409: the server cannot do this now (no chat model configured), or a message id already names another turn."""
 
 
 class ServerError(MemoryClientError):
@@ -44,7 +44,7 @@ class ServerError(MemoryClientError):
 def error_for(status: int, body: Any) -> MemoryClientError:
     message = body.get("error", {}).get("message", "") if isinstance(body, dict) else str(body)
     kind: type[MemoryClientError] = ServerError
-    if status in (400, 413, 422):
+    if status in (400, 405, 413, 422):
         kind = BadRequest
     elif status == 401:
         kind = Unauthorized

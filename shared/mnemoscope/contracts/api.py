@@ -3,18 +3,27 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from mnemoscope.contracts.fields import Instant, JsonInt, Text, Timezone, json_integer
 from mnemoscope.domain.ids import ID_PATTERN
-from mnemoscope.domain.memory import MAX_MEMORY_CHARS, MemoryNode, MemoryStatus, MemoryType
+from mnemoscope.domain.memory import MEMORY_TYPES, MemoryNode, MemoryStatus, MemoryType
 from mnemoscope.domain.message import MAX_CONTENT_CHARS, LoggedMessage, Role
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+# Limits per field, chosen from real use (docs/decisions.md, "API contract"): a turn fits a long answer with code,
+# a custom memory is one fact, a query is a question or the user's latest message.
 MAX_MESSAGES_PER_REQUEST = 100
+MAX_TURN_CHARS = MAX_CONTENT_CHARS
+MAX_NAME_CHARS = 128
+MAX_CUSTOM_MEMORY_CHARS = 4_000
+MAX_QUERY_CHARS = 2_000
+MAX_SYSTEM_PROMPT_CHARS = 16_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No coercion: `true` is not 1, "5" is not 5, 0 is not false; the JSON types the schema states are the ones taken.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ScopeRef(_Strict):
@@ -24,10 +33,14 @@ class ScopeRef(_Strict):
 
 class NewMessage(_Strict):
     role: Role
-    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
-    name: str | None = Field(default=None, max_length=128)
-    id: Id | None = None
-    created_at: AwareDatetime | None = None
+    content: Text = Field(max_length=MAX_TURN_CHARS)
+    name: Text | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    id: Id | None = Field(
+        default=None,
+        description="Yours, to make retries idempotent: an id names one turn; a different turn under a "
+        "known id (in this batch or stored) is refused with 409",
+    )
+    created_at: Instant | None = Field(default=None, description="When it was said; default: when received")
 
 
 class AppendMessagesRequest(ScopeRef):
@@ -40,9 +53,8 @@ class AppendMessagesResponse(BaseModel):
 
 
 class AddMemoryRequest(ScopeRef):
-    content: str = Field(min_length=1, max_length=MAX_MEMORY_CHARS)
-    # When the remembered thing was said (imports, evaluation replays); the server's clock when omitted.
-    created_at: AwareDatetime | None = None
+    content: Text = Field(max_length=MAX_CUSTOM_MEMORY_CHARS)
+    created_at: Instant | None = Field(default=None, description="When it was said; default: when received")
 
 
 class TimeRangeOut(BaseModel):
@@ -102,11 +114,11 @@ class MessageOut(BaseModel):
 
 
 class SearchRequest(ScopeRef):
-    query: str = Field(min_length=1, max_length=4000)
-    top_k: int = Field(default=20, ge=1, le=50)
-    at: AwareDatetime | None = None
-    timezone: str | None = Field(default=None, max_length=64)
-    types: list[MemoryType] | None = None
+    query: Text = Field(max_length=MAX_QUERY_CHARS)
+    top_k: JsonInt = Field(default=20, ge=1, le=50)
+    at: Instant | None = Field(default=None, description="The search's 'now' (default: the server's clock)")
+    timezone: Timezone | None = Field(default=None, description="Resolves 'yesterday' and renders times; default UTC")
+    types: list[MemoryType] | None = Field(default=None, max_length=len(MEMORY_TYPES))
     include_recent: bool = True
     include_expired: bool = False
     time_filter: bool = False
@@ -146,10 +158,10 @@ class ErrorResponse(BaseModel):
 
 
 class ChatRequest(ScopeRef):
-    message: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
-    system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
-    history: Literal["auto", "none"] | Annotated[int, Field(ge=0, le=50)] = "auto"
-    timezone: str | None = Field(default=None, max_length=64)
+    message: Text = Field(max_length=MAX_TURN_CHARS)
+    system_prompt: Text | None = Field(default=None, max_length=MAX_SYSTEM_PROMPT_CHARS)
+    history: Literal["auto", "none"] | Annotated[int, Field(ge=0, le=50), BeforeValidator(json_integer)] = "auto"
+    timezone: Timezone | None = None
 
 
 class ChatResponse(BaseModel):

@@ -2,16 +2,15 @@
 /v1/messages/retry)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from mnemoscope.domain.ids import ID_PATTERN
+from mnemoscope.contracts.api import Id, ScopeRef
 from mnemoscope.domain.message import Role
 from mnemoscope.ports.chat_log import TurnView
 
 MAX_RETRY_IDS = 100
-_Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
 class QuarantineOut(BaseModel):
@@ -50,12 +49,8 @@ class TurnListResponse(BaseModel):
     next_cursor: str | None = None
 
 
-class RetryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: _Id
-    agent_id: _Id = "default"
-    message_ids: list[_Id] | None = Field(
+class RetryRequest(ScopeRef):
+    message_ids: list[Id] | None = Field(
         default=None, max_length=MAX_RETRY_IDS, description="Quarantined turns to retry; all of them when omitted"
     )
 

@@ -22,6 +22,14 @@ class InvalidMemoryRequest(MemoryServiceError):
         self.field = field
 
 
+class MessageIdConflict(MemoryServiceError):
+    """A turn was sent under an id that already names a different turn (earlier in the batch, or stored)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class DependencyUnavailable(MemoryServiceError):
     """A backing service (index, log, queue, model) is down or timed out; the caller may retry."""
 

@@ -11,7 +11,9 @@ from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mnemoscope.api.app import leased_app
+from mnemoscope.api.body_limits import check_json_body
 from mnemoscope.api.errors import error_response
+from mnemoscope.api.request_path import with_decoded_path
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
@@ -50,15 +52,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     body = event.get("body") or ""
     if len(body.encode("utf-8") if isinstance(body, str) else body) > MAX_BODY_BYTES:
         # API Gateway accepts up to 10 MB; our contract is 1 MB, refused before any parsing.
-        too_large = error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", "the body is over 1 MB", ["body"])
-        return {
-            "statusCode": too_large.status_code,
-            "headers": {"Content-Type": "application/json"},
-            "body": too_large.body,
-            "isBase64Encoded": False,
-        }
+        return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", "the body is over 1 MB", "body")
+    rejected = check_json_body(body, bool(event.get("isBase64Encoded")))
+    if rejected:
+        return _error(rejected.status, rejected.code, rejected.message, rejected.field)
     with leased_app() as app:
-        return app.resolve(_as_json_request(event), context)
+        return app.resolve(_as_json_request(with_decoded_path(event)), context)
+
+
+def _error(status: int, code: str, message: str, field: str) -> dict[str, Any]:
+    response = error_response(status, code, message, [field])
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
