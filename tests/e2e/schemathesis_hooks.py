@@ -11,6 +11,6 @@ def map_case(context: Any, case: Any) -> Any:
     one is not valid data, so it is left out. Negative cases keep theirs and must still be refused."""
     meta = case.meta
     positive = meta is not None and meta.generation.mode.is_positive
-    if positive and case.operation.path == "/v1/memories" and case.method.upper() == "GET" and case.query:
+    if positive and case.method.upper() == "GET" and case.query:  # GET /v1/memories, GET /v1/messages
         case.query.pop("cursor", None)
     return case

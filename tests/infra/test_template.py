@@ -307,21 +307,12 @@ def test_search_target_picks_the_endpoint_and_signing(
     assert len(created) <= 1
 
 
-def _memory_actions(policy: str) -> set[str]:
-    [statement] = RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
-    return set(statement["Action"])
+def test_the_iam_map_names_every_operation_the_memory_records_adapter_makes() -> None:
+    # tests/infra/test_iam.py holds each role to infra/iam_needs.py; this keeps the map honest about the adapter.
+    from infra import iam_needs
 
-
-def test_functions_get_only_the_memory_table_actions_they_use() -> None:
-    records = "shared/mnemoscope/adapters/aws/dynamodb_memory_records.py"
-    source = (REPO / records).read_text()
+    source = (REPO / "shared/mnemoscope/adapters/aws/dynamodb_memory_records.py").read_text()
     used = {f"dynamodb:{name}" for name in re.findall(r"record_errors\(\"(\w+)\"\)", source)}
-    # TransactWriteItems is authorised per item as PutItem; Scan only serves the reindex of the reflect function.
-    assert _memory_actions("MemoryRecordsPolicy") == used - {"dynamodb:TransactWriteItems", "dynamodb:Scan"}
-    assert _memory_actions("MemoryRecordsReindexPolicy") == {"dynamodb:Scan", "dynamodb:BatchGetItem"}
-    for function, policy in (
-        ("ApiFunction", "MemoryRecordsPolicy"),
-        ("ConsolidateFunction", "MemoryRecordsPolicy"),
-        ("ReflectFunction", "MemoryRecordsReindexPolicy"),
-    ):
-        assert {"Ref": policy} in RESOURCES[function]["Properties"]["Policies"]
+    declared = set().union(*iam_needs.MEMORY_RECORDS.values())
+    # TransactWriteItems is authorised per item: the transactions hold conditional Puts.
+    assert used - {"dynamodb:TransactWriteItems"} == declared

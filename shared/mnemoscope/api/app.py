@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mnemoscope.api import message_routes, routes, search_routes
-from mnemoscope.api.errors import register_error_handlers
+from mnemoscope.api.errors import register_error_handlers, routed_methods
 from mnemoscope.api.tenancy import bound_request
 
 
@@ -93,3 +93,8 @@ def api_app() -> IsolatedRestResolver:
     """A resolver to read the route table from (OpenAPI); requests go through `leased_app`."""
     prepare_resolvers(1)
     return _built[0]
+
+
+def methods_for(path: str) -> list[str]:
+    """The methods the API serves on `path` (for the HTTP server's 405 `Allow`); empty for an unknown path."""
+    return routed_methods(api_app(), path)

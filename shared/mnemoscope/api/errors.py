@@ -117,8 +117,18 @@ def _methods_for(app: APIGatewayRestResolver, method: str, path: str) -> list[st
     HEAD and OPTIONS are the HTTP server's and CORS's business, not the routes'."""
     if method in ("HEAD", "OPTIONS"):
         return []
-    routes = app._static_routes + app._dynamic_routes  # Powertools keeps its route table private
-    return sorted({route.method for route in routes if route.rule.match(path)})
+    return routed_methods(app, path)
+
+
+def routed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods the API routes on this path (empty: no such path)."""
+    # Powertools keeps its route table private; like its router, a static path wins over a pattern that matches it
+    # (/v1/memories/search is not /v1/memories/<memory_id>).
+    for routes in (app._static_routes, app._dynamic_routes):
+        methods = sorted({route.method for route in routes if route.rule.match(path)})
+        if methods:
+            return methods
+    return []
 
 
 def _register_server_errors(app: APIGatewayRestResolver) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.local.gateway import proxy_event, response_parts
@@ -67,11 +67,10 @@ class ApiWsgiApp:
         target = str(environ.get("REQUEST_URI") or quote(str(environ.get("PATH_INFO") or "/")))
         if len(target.encode("latin-1", errors="replace")) > MAX_URL_BYTES:
             return _error(HTTPStatus.REQUEST_URI_TOO_LONG, "uri_too_long", f"the URL is over {MAX_URL_BYTES} bytes")
-        if method == "OPTIONS":
+        if method == "OPTIONS" and self._cors_origins:
             return self._preflight(headers)
         if method not in SERVED_METHODS:
-            allow = ", ".join(SERVED_METHODS)
-            return _error(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", f"{method} is not served", Allow=allow)
+            return _not_allowed(method, target)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > MAX_BODY_BYTES:
             return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", "the body is over 1 MB", ["body"])
@@ -100,9 +99,6 @@ class ApiWsgiApp:
         return self._api_keys.get(key) if key else None
 
     def _preflight(self, headers: Mapping[str, str]) -> Reply:
-        if not self._cors_origins:
-            message = "OPTIONS answers CORS preflight only, and no CORS origin is configured"
-            return _error(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", message, Allow=", ".join(SERVED_METHODS))
         origin = headers.get("Origin")
         if origin is not None and not self._origin_allowed(origin):
             return _error(HTTPStatus.FORBIDDEN, "cors_forbidden", f"origin {origin!r} is not allowed", ["Origin"])
@@ -121,3 +117,19 @@ class ApiWsgiApp:
         if not origin or not self._cors_origins or not self._origin_allowed(origin):
             return []
         return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+
+
+def _not_allowed(method: str, target: str) -> Reply:
+    """405 with the path's own methods in `Allow` (OPTIONS without CORS configured, TRACE, PUT...); 404 when
+    the API has no such path."""
+    from mnemoscope.api.app import methods_for  # the route table, built with the API on first use
+
+    allowed = methods_for(unquote(urlsplit(target).path))
+    if not allowed:
+        return _error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+    message = (
+        f"{method} is not served here; CORS preflight needs MNEMOSCOPE_CORS_ORIGINS"
+        if method == "OPTIONS"
+        else (f"{method} is not served here")
+    )
+    return _error(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", message, Allow=", ".join(allowed))
