@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mnemoscope.domain.ids import ID_PATTERN
 from mnemoscope.domain.message import Role
-from mnemoscope.ports.chat_log import TurnView
 
 MAX_RETRY_IDS = 100
 _Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -31,18 +30,6 @@ class TurnOut(BaseModel):
     seq: int = Field(description="Arrival order in the scope's log")
     state: Literal["pending", "consolidated", "quarantined"]
     quarantine: QuarantineOut | None = None
-
-    @classmethod
-    def of(cls, view: TurnView) -> "TurnOut":
-        record = view.quarantine
-        return cls.model_validate(
-            view.logged.message.model_dump()
-            | {
-                "seq": view.logged.seq,
-                "state": view.state,
-                "quarantine": QuarantineOut.model_validate(record.model_dump()) if record else None,
-            }
-        )
 
 
 class TurnListResponse(BaseModel):
