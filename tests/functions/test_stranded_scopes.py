@@ -20,9 +20,9 @@ from mnemoscope.adapters.aws.dynamodb_table import SWEEP_SHARDS, sweep_shard
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services
 from tests.conftest import load_event

@@ -17,8 +17,8 @@ from mnemoscope.adapters.aws.dynamodb_memory_records import (
     RecordChange,
 )
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.ports.memory_index import ANY
 from tests.contracts.builders import T0, memory, message, scope
 from tests.infra.conftest import Resolved
