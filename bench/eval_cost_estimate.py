@@ -15,12 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +31,7 @@ from mnemoscope.evaluation.runner import answerable
 from mnemoscope.evaluation.tokens import counter
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
 from tests.e2e.fake_openai import FakeOpenAI
-from tests.e2e.test_serve_http import _free_port
+from tests.e2e.test_serve_http import Server
 
 DATA = Path("/work/shared/data/locomo10.json")
 
@@ -59,27 +54,16 @@ class CountingModel:
         raise NotImplementedError
 
 
-def start_serve(model_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def start_serve(model_url: str, data_dir: Path) -> Server:
     env = {
-        **os.environ,
-        "MNEMOSCOPE_API_KEYS": "",
-        "MNEMOSCOPE_EMBEDDER": "local",
         "MNEMOSCOPE_CHAT_PROVIDER": "openai",
         "MNEMOSCOPE_CHAT_MODEL": "fake",
         "MNEMOSCOPE_OPENAI_BASE_URL": model_url,
         "MNEMOSCOPE_OPENAI_API_KEY": "fake",
     }
-    command = [sys.executable, "-m", "mnemoscope.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/v1/health", timeout=10).close()
-            return process, url
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("serve did not start")
+    server = Server(data_dir, extra_env=env)  # `serve --port 0`: it binds a free port itself
+    server.wait_ready()
+    return server
 
 
 def main() -> None:
@@ -97,9 +81,9 @@ def main() -> None:
     count, tokenizer = counter("tiktoken")
     fake = FakeOpenAI()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_serve(fake.url, Path(tmp) / "data")
+        server = start_serve(fake.url, Path(tmp) / "data")
         try:
-            with MemoryClient(url, timeout=300) as client:
+            with MemoryClient(server.base, timeout=300) as client:
                 measured = ingest(client, conv, "cost", timeout=3600)
                 ingest_prompt = sum(count(m["content"]) for r in fake.requests for m in r["messages"])
                 evidence = load_observations(client, conv, "obs")
@@ -115,8 +99,7 @@ def main() -> None:
                         )  # fmt: skip
                     per_system[system] = [count(p) for p in model.prompts]
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            server.stop()
             fake.close()
     judge = [
         count(JUDGE_SYSTEM) + count(JUDGE_USER.format(question=q.question, gold=q.answer, answer=q.answer))

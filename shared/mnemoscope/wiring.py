@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
-    """Everything a handler needs. Tests build one from fakes and install it with `override_services`."""
+    """Everything a handler needs. A runtime that builds its own graph installs it with `install`; tests build one
+    from fakes and install it with `override_services`."""
 
     settings: Settings
     clock: Clock
@@ -134,17 +135,23 @@ def _consolidation_threshold(settings: Settings) -> float:
     return 0.85 if settings.embedder == "local" else 0.75
 
 
-_override: Services | None = None
+_installed: Services | None = None
+
+
+def install(services_: Services | None) -> None:
+    """Make this graph the process's (None removes it): the next `services()` returns it instead of the graph built
+    from the environment. The local runtime (`mnemoscope serve`) installs the graph it built around its queue."""
+    global _installed  # noqa: PLW0603 - the one process-wide seam
+    _installed = services_
 
 
 def override_services(services_: Services | None) -> None:
-    """Install (or with None, remove) a prebuilt graph; the next `services()` call returns it."""
-    global _override  # noqa: PLW0603 - the one process-wide seam, used by tests and `serve`
-    _override = services_
+    """The test hook: install a graph built from fakes (None removes it)."""
+    install(services_)
 
 
 def services() -> Services:
-    return _override if _override is not None else _build_from_environment()
+    return _installed if _installed is not None else _build_from_environment()
 
 
 @dataclass(frozen=True)
@@ -157,8 +164,8 @@ class HealthReport:
 def health() -> HealthReport:
     """Liveness from settings alone: no client is built and no secret is read, so the unauthenticated health route
     stays cheap. An installed graph (tests, `serve`) answers for itself."""
-    if _override is not None:
-        return HealthReport(_override.settings.backend, _override.embedder.model_id, _override.consolidation_status)
+    if _installed is not None:
+        return HealthReport(_installed.settings.backend, _installed.embedder.model_id, _installed.consolidation_status)
     settings = _settings()
     embedder = ":".join(str(part) for part in (settings.embedder, settings.embedding_model) if part)
     active = settings.chat_provider != "none"
@@ -188,11 +195,20 @@ def settings_from_environment() -> Settings:
         raise ConfigurationError(f"invalid settings: {names or 'unknown'}") from None
 
 
-def build(settings: Settings) -> Services:
+def build(settings: Settings, job_queue: JobQueue | None = None) -> Services:
     """The graph for these settings. On AWS, adapters that import an SDK or read a secret are deferred to their
-    first use, so a request only pays for what it touches (the reflect sweep never loads a model SDK)."""
+    first use, so a request only pays for what it touches (the reflect sweep never loads a model SDK).
+
+    The local backend's queue runs the consolidate handler in-process, so the runtime that owns that handler
+    (`mnemoscope.local.runtime`) builds it and passes it in: the composition root never imports an entrypoint.
+
+    Raises:
+        ConfigurationError: the settings lack what the backend needs (the local backend: a job queue).
+    """
     if settings.backend == "local":
-        infra = _local_infrastructure(settings)
+        if job_queue is None:
+            raise ConfigurationError("the local backend runs inside `mnemoscope serve`, which provides its job queue")
+        infra = _local_infrastructure(settings, job_queue)
         return assemble(settings, infra, chat_model=build_chat_model(settings), reranker=build_reranker(settings))
     infra = _aws_infrastructure(settings)
     chat_model = (
@@ -297,29 +313,19 @@ def _secret(value: Any, secret_name: str | None) -> str | None:
     return None
 
 
-def _local_infrastructure(settings: Settings) -> Infrastructure:
-    from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastructure:
     from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 
     embedder = build_embedder(settings)
     db = SqliteDatabase(settings.data_dir / "mnemoscope.db")
-    queue = InProcessJobQueue(_dispatch_to_consolidate_handler)
-    queue.start()
     return Infrastructure(
         chat_log=SqliteChatLog(db),
         memory_index=SqliteMemoryIndex(db, embedder.dimension),
-        job_queue=queue,
+        job_queue=job_queue,
         embedder=embedder,
     )
-
-
-def _dispatch_to_consolidate_handler(event: dict[str, Any]) -> Any:
-    from mnemoscope.entrypoints.consolidate import lambda_handler
-    from mnemoscope.entrypoints.context import LocalLambdaContext
-
-    return lambda_handler(event, LocalLambdaContext("consolidate"))
 
 
 def _aws_infrastructure(settings: Settings) -> Infrastructure:

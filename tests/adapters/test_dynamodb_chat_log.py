@@ -10,12 +10,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from mnemoscope.adapters.aws.dynamodb_chat_log import (
-    REFLECT_DUE_INDEX,
-    TTL_ATTRIBUTE,
-    DynamoDbChatLog,
-    chat_table_definition,
-)
+from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_table import REFLECT_DUE_INDEX, TTL_ATTRIBUTE, chat_table_definition
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.domain.errors import DependencyUnavailable
@@ -322,8 +318,7 @@ def test_stubbed_throughput_error_on_get_item_is_unavailable(dynamodb: Any) -> N
 
 
 def test_a_request_error_is_not_disguised_as_unavailable(dynamodb: Any) -> None:
-    log = make_log(boto3.client("dynamodb"))
-    log._table = "no-such-table"
+    log = DynamoDbChatLog("no-such-table", boto3.client("dynamodb"), sleep=lambda _seconds: None)
     with pytest.raises(ClientError, match="ResourceNotFound"):
         log.state(scope())
 

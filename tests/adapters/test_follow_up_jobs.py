@@ -6,8 +6,8 @@ from typing import Any
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.services.jobs import JobReport, JobRunner
 from tests.adapters.test_sqs_job_queue import receive_all, sqs  # noqa: F401 - the moto FIFO queue fixture
 from tests.contracts.builders import scope

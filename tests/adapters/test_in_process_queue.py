@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
-from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.contracts.jobs import ScopeJob
 from tests.contracts.builders import scope
 
 AT = datetime(2024, 8, 2, tzinfo=UTC)

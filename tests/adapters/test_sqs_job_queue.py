@@ -12,8 +12,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue, deduplication_id, message_group_id
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import DependencyUnavailable
-from mnemoscope.ports.job_queue import ScopeJob
 from tests.contracts.builders import T0, scope
 
 # What SQS accepts for MessageGroupId / MessageDeduplicationId.

@@ -2,26 +2,30 @@
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# `serve` prints this once its services are built, just before its HTTP loop starts.
+_SERVING = re.compile(r"mnemoscope serving on http://\S+:(\d+) ")
+# A cold start loads the local embedder; on a loaded CI machine that can take far longer than on a laptop.
+STARTUP_SECONDS = 120.0
 
 
 class Server:
+    """`mnemoscope serve --port 0` in a subprocess: the server binds a free port itself (no port picked here and
+    raced for), and the port is read from its "serving on" line. Output goes to a file, never a pipe (a busy server
+    could fill a pipe nobody reads and block)."""
+
     def __init__(
         self,
         data_dir: Path,
@@ -30,40 +34,57 @@ class Server:
         extra_env: dict[str, str] | None = None,
         log_path: Path | None = None,
     ) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_path or data_dir.parent / f"serve-{uuid.uuid4().hex[:8]}.log"
+        self.port = 0
+        self.base = ""
         env = {**os.environ, "MNEMOSCOPE_API_KEYS": api_keys, "MNEMOSCOPE_EMBEDDER": "local", **(extra_env or {})}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mnemoscope.cli.main",
-                "serve",
-                "--host",
-                host,
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            env=env,
-            # A busy server can log more than a pipe holds; a file never blocks it.
-            stdout=log_path.open("w") if log_path else subprocess.PIPE,
-            stderr=subprocess.STDOUT if log_path else subprocess.PIPE,
-            text=True,
-        )
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "mnemoscope.cli.main",
+                    "serve",
+                    "--host",
+                    host,
+                    "--port",
+                    "0",
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"serve exited: {self.process.stderr.read() if self.process.stderr else ''}")
+        """Wait for the "serving on" line (services built, port known), then for a health answer."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not (found := _SERVING.search(self.output())):
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve did not start in {STARTUP_SECONDS:.0f} s:\n{self.output()[-2000:]}")
+            time.sleep(0.1)
+        self.port = int(found.group(1))
+        self.base = f"http://127.0.0.1:{self.port}"
+        while True:
+            self._check_alive()
             try:
                 self.request("GET", "/v1/health")
                 return
-            except (ConnectionError, urllib.error.URLError):
+            except OSError as error:  # refused, reset or timed out (URLError and TimeoutError are OSErrors)
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"serve did not answer: {error}\n{self.output()[-2000:]}") from error
                 time.sleep(0.2)
-        raise AssertionError("serve did not start")
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"serve exited ({self.process.returncode}):\n{self.output()[-2000:]}")
 
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
@@ -80,12 +101,7 @@ class Server:
 
     def stop(self) -> int:
         self.process.terminate()
-        try:
-            return self.process.wait(timeout=15)
-        finally:
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream:
-                    stream.close()
+        return self.process.wait(timeout=15)
 
 
 @pytest.fixture
@@ -172,5 +188,5 @@ def test_api_keys_map_callers_to_tenants(data_dir: Path) -> None:
 def test_refuses_a_public_address_without_api_keys(data_dir: Path) -> None:
     srv = Server(data_dir, host="0.0.0.0")
     assert srv.process.wait(timeout=30) == 2
-    assert "refusing" in (srv.process.stderr.read() if srv.process.stderr else "")
+    assert "refusing" in srv.output()
     srv.stop()

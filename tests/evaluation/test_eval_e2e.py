@@ -4,11 +4,6 @@ one; then the offline observation track, a resumed rerun and `eval compare`. Eve
 worked out by hand from tests/evaluation/synthetic.py and the scripted replies."""
 
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +13,7 @@ import pytest
 from mnemoscope.cli.main import main
 from mnemoscope.evaluation.scoring import tokens
 from tests.e2e.fake_openai import FakeOpenAI
-from tests.e2e.test_serve_http import _free_port
+from tests.e2e.test_serve_http import Server
 from tests.evaluation.synthetic import TRANSCRIPT, locomo_sample
 
 # Question -> (what must be in the retrieved memories, the reply then; else "Not mentioned").
@@ -66,12 +61,8 @@ def answer_model() -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def serve(tmp_path: Path, consolidation_model: FakeOpenAI) -> Iterator[tuple[str, Path]]:
     """`mnemoscope serve` with its JSON log in a file (the harness reads the job metrics from it)."""
-    port = _free_port()
     log = tmp_path / "serve.log"
     env = {
-        **os.environ,
-        "MNEMOSCOPE_API_KEYS": "",
-        "MNEMOSCOPE_EMBEDDER": "local",
         "POWERTOOLS_LOG_LEVEL": "INFO",  # serve logs warnings only by default; 'job finished' lines are INFO
         "PYTHONUNBUFFERED": "1",  # the harness reads the log while serve runs
         "OMP_NUM_THREADS": "1",  # one embedding thread: several compete badly on a shared 2-core machine
@@ -80,31 +71,10 @@ def serve(tmp_path: Path, consolidation_model: FakeOpenAI) -> Iterator[tuple[str
         "MNEMOSCOPE_OPENAI_BASE_URL": consolidation_model.url,
         "MNEMOSCOPE_OPENAI_API_KEY": "test-key",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "mnemoscope.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(tmp_path / "data"),
-    ]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/health", timeout=5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.2)
-    yield url, log
-    process.terminate()
-    process.wait(timeout=15)
+    server = Server(tmp_path / "data", extra_env=env, log_path=log)  # `serve --port 0`: no port raced for
+    server.wait_ready()
+    yield server.base, log
+    server.stop()
 
 
 def test_locomo_harness_end_to_end(

@@ -1,4 +1,4 @@
-from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.contracts.jobs import ScopeJob
 
 
 class RecordingJobQueue:

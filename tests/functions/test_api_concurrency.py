@@ -46,7 +46,7 @@ def _client(worker: int, sent: dict[str, dict[str, str]], problems: list[str], l
     tenant, other = TENANTS[worker % 2], TENANTS[(worker + 1) % 2]
     rng = random.Random(worker)
     for call in range(CALLS_PER_THREAD):
-        kind = rng.randrange(5)
+        kind = rng.randrange(6)
         text = f"MARK{tenant} note {worker}-{call}"
         if kind == 0:
             turn = {"role": "user", "content": text, "id": f"w{worker}c{call}"}  # ids shared by both tenants
@@ -57,6 +57,8 @@ def _client(worker: int, sent: dict[str, dict[str, str]], problems: list[str], l
             event, expected = _event("GET", "/v1/memories?user_id=u1&limit=50", None, tenant), 200
         elif kind == 3:
             event, expected = _event("POST", "/v1/memories/search", {"user_id": "u1", "query": "note"}, tenant), 200
+        elif kind == 4:
+            event, expected = _event("GET", "/v1/messages?user_id=u1&limit=50", None, tenant), 200
         else:
             event, expected = _event("GET", "/v1/health", None, tenant), 200
         result = lambda_handler(event, LocalLambdaContext("api"))

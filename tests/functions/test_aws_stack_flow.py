@@ -16,7 +16,8 @@ from moto import mock_aws
 
 from functions.consolidate.handler import lambda_handler as consolidate_handler
 from functions.reflect.handler import lambda_handler as reflect_handler
-from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.context import LocalLambdaContext

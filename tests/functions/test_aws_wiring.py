@@ -73,7 +73,7 @@ def test_forget_waits_out_the_visibility_delay_of_the_target(aws: None, auth: st
 
 def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object) -> None:
     # Given the real DynamoDB table and FIFO queue (moto) and an unreachable OpenSearch
-    from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION
+    from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
 
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(TableName="mnemoscope-chat", **CHAT_TABLE_DEFINITION)

@@ -17,10 +17,10 @@ import pytest
 
 from functions.consolidate.handler import lambda_handler as consolidate_handler
 from mnemoscope.adapters.models.structured import RawReply, TransientModelError
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.context import LocalLambdaContext
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import Services
 from tests.conftest import load_event
 from tests.contracts.builders import message

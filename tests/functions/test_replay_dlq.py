@@ -12,8 +12,8 @@ from moto import mock_aws
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue, message_group_id
 from mnemoscope.cli.main import main
 from mnemoscope.cli.replay_dlq import replay
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.job_queue import ScopeJob
 from tests.contracts.builders import T0
 
 ALICE, BOB = Scope(tenant_id="t", user_id="alice"), Scope(tenant_id="t", user_id="bob")

@@ -10,19 +10,20 @@ import pytest
 from moto import mock_aws
 
 from functions.reflect.handler import lambda_handler as reflect_handler
-from mnemoscope.adapters.aws.dynamodb_chat_log import (
+from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_table import (
     CHAT_TABLE_DEFINITION,
     PENDING_INDEX,
     REFLECT_DUE_INDEX,
-    DynamoDbChatLog,
+    SWEEP_SHARDS,
+    sweep_shard,
 )
-from mnemoscope.adapters.aws.dynamodb_table import SWEEP_SHARDS, sweep_shard
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services
 from tests.conftest import load_event

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mnemoscope.adapters.aws.sqs_job_queue import deduplication_id, message_group_id
-from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.contracts.jobs import ScopeJob
 from tests.infra.test_template import RESOURCES, TEMPLATE
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -10,15 +10,16 @@ import pytest
 from moto import mock_aws
 
 from infra import iam_needs
-from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
     MEMORY_TABLE_DEFINITION,
     DynamoDbMemoryRecords,
     RecordChange,
 )
+from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.ports.memory_index import ANY
 from tests.contracts.builders import T0, memory, message, scope
 from tests.infra.conftest import Resolved

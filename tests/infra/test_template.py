@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mnemoscope.adapters.aws.dynamodb_chat_log import CHAT_TABLE_DEFINITION, TTL_ATTRIBUTE
 from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
+from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION, TTL_ATTRIBUTE
 from mnemoscope.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope.api.params import AgentIdQuery, UserIdQuery
 from mnemoscope.api.tenancy import request_event, scope_of
-from mnemoscope.contracts.messages import RetryAccepted, RetryRequest, TurnListResponse, TurnOut
+from mnemoscope.contracts.messages import QuarantineOut, RetryAccepted, RetryRequest, TurnListResponse, TurnOut
+from mnemoscope.ports.chat_log import TurnView
 from mnemoscope.services.messages import MessageLogService
 from mnemoscope.wiring import services
 
@@ -20,6 +21,19 @@ def _service() -> MessageLogService:
     return MessageLogService(s.chat_log, s.job_queue, s.clock)
 
 
+def _turn_out(view: TurnView) -> TurnOut:
+    """The wire form of a turn; here, not in contracts/, which know the domain only (the layers contract)."""
+    record = view.quarantine
+    return TurnOut.model_validate(
+        view.logged.message.model_dump()
+        | {
+            "seq": view.logged.seq,
+            "state": view.state,
+            "quarantine": QuarantineOut.model_validate(record.model_dump()) if record else None,
+        }
+    )
+
+
 @router.get("/v1/messages")
 def list_messages(
     user_id: UserIdQuery,
@@ -29,7 +43,7 @@ def list_messages(
 ) -> TurnListResponse:
     scope = scope_of(request_event(), user_id, agent_id)
     page = _service().page(scope, limit, cursor)
-    return TurnListResponse(messages=[TurnOut.of(v) for v in page.items], next_cursor=page.next_cursor)
+    return TurnListResponse(messages=[_turn_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/v1/messages/retry")

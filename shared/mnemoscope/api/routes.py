@@ -22,8 +22,8 @@ from mnemoscope.contracts.api import (
     MemoryResponse,
     MessageOut,
 )
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.services.lineage import lineage_of
 from mnemoscope.wiring import services
 

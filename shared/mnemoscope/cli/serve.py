@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Imported here: the API and the HTTP server are heavy, and other commands (`chat`) do not need them.
-    from mnemoscope.local.server import DEFAULT_THREADS, make_server, serve_in_thread
+    from mnemoscope.local.runtime import LocalRuntime
+    from mnemoscope.local.server import DEFAULT_THREADS, make_server
     from mnemoscope.settings import Settings
-    from mnemoscope.wiring import build, override_services
 
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
@@ -54,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, PermissionError, OSError) as error:
         print(f"mnemoscope serve: {error}", file=sys.stderr)
         return 2
-    services = build(settings)
-    override_services(services)
+    runtime = LocalRuntime.start(settings, server)
     host, port = server.server_address
     print(f"mnemoscope serving on http://{host}:{port} (data in {settings.data_dir.resolve()})", flush=True)
     stop = threading.Event()
@@ -65,14 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    serve_in_thread(server)
-    from mnemoscope.local.scheduler import run_scheduler
-
-    run_scheduler(stop, args.reflect_every)
-    server.shutdown()
-    server.server_close()
-    shutdown = getattr(services.job_queue, "stop", None)
-    if shutdown:
-        shutdown()
+    runtime.run(stop, args.reflect_every)
     print("mnemoscope stopped", flush=True)
     return 0

@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 from mnemoscope.contracts.api import Id, ScopeRef
 from mnemoscope.domain.message import Role
-from mnemoscope.ports.chat_log import TurnView
 
 MAX_RETRY_IDS = 100
 
@@ -30,18 +29,6 @@ class TurnOut(BaseModel):
     seq: int = Field(description="Arrival order in the scope's log")
     state: Literal["pending", "consolidated", "quarantined"]
     quarantine: QuarantineOut | None = None
-
-    @classmethod
-    def of(cls, view: TurnView) -> "TurnOut":
-        record = view.quarantine
-        return cls.model_validate(
-            view.logged.message.model_dump()
-            | {
-                "seq": view.logged.seq,
-                "state": view.state,
-                "quarantine": QuarantineOut.model_validate(record.model_dump()) if record else None,
-            }
-        )
 
 
 class TurnListResponse(BaseModel):

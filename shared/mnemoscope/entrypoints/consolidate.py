@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 from mnemoscope.ports.chat_model import time_budget
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)

@@ -1,34 +1,14 @@
 """The reflect function: an EventBridge Scheduler tick -> enqueue reflect jobs for the scopes that are due."""
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
+from mnemoscope.contracts.jobs import ReflectionSchedule, ReindexRequest, ScopeJob
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.wiring import services
-
-
-class ReflectionSchedule(BaseModel):
-    """The schedule's Input JSON (the event *is* the input)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_scopes: int = Field(default=500, ge=1, le=10_000)
-    min_observations: int | None = Field(default=None, ge=1)
-    max_age_hours: float | None = Field(default=None, gt=0)
-
-
-class ReindexRequest(BaseModel):
-    """A one-off invocation (events/reflect/reindex.json): rebuild the search projection from the records."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["reindex"]
-    recreate: bool = False
 
 
 def _reindex(request: ReindexRequest) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from mnemoscope.ports.chat_log import AppendResult, ChatLog, ScopeState
 from mnemoscope.ports.chat_model import ChatMessage, ChatModel, TokenUsage, time_budget
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
-from mnemoscope.ports.job_queue import JobKind, JobQueue, ScopeJob
+from mnemoscope.ports.job_queue import JobQueue
 from mnemoscope.ports.memory_index import IndexEntry, MemoryFilter, MemoryIndex, MemoryPage, ScoredMemory
 
 __all__ = [
@@ -15,12 +15,10 @@ __all__ = [
     "Clock",
     "Embedder",
     "IndexEntry",
-    "JobKind",
     "JobQueue",
     "MemoryFilter",
     "MemoryIndex",
     "MemoryPage",
-    "ScopeJob",
     "ScopeState",
     "ScoredMemory",
     "SystemClock",

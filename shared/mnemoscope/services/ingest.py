@@ -3,13 +3,14 @@
 from collections.abc import Sequence
 
 from mnemoscope.contracts.api import NewMessage
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import MessageIdConflict
 from mnemoscope.domain.ids import new_id
 from mnemoscope.domain.message import Message
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import AppendResult, ChatLog
 from mnemoscope.ports.clock import Clock
-from mnemoscope.ports.job_queue import JobQueue, ScopeJob
+from mnemoscope.ports.job_queue import JobQueue
 
 
 class IngestService:

@@ -4,11 +4,12 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
+from mnemoscope.contracts.jobs import JobKind, ScopeJob
 from mnemoscope.domain.errors import ModelNotConfigured
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock, SystemClock
-from mnemoscope.ports.job_queue import JobKind, JobQueue, ScopeJob
+from mnemoscope.ports.job_queue import JobQueue
 
 
 class JobReport(BaseModel):

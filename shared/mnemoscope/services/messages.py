@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog, TurnPage
 from mnemoscope.ports.clock import Clock
-from mnemoscope.ports.job_queue import JobQueue, ScopeJob
+from mnemoscope.ports.job_queue import JobQueue
 
 
 class MessageLogService:

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid, ModelNotConfigured
-from mnemoscope.ports.job_queue import ScopeJob
 from mnemoscope.ports.memory_index import IndexEntry
 from mnemoscope.services.jobs import JobRunner
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json

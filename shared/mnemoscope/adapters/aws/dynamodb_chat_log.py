@@ -3,40 +3,38 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors, error_code
-from mnemoscope.adapters.aws.dynamodb_table import (  # noqa: F401 - the table layout is part of this module's API
-    _DUE,
-    _FIRST_SK,
-    _LAST_SK,
-    _MID,
-    _MSG,
-    _PENDING,
-    _STATE,
-    CHAT_TABLE_DEFINITION,
+from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors
+from mnemoscope.adapters.aws.dynamodb_append import TurnAppender
+from mnemoscope.adapters.aws.dynamodb_quarantine import QuarantineItems, turn_view
+from mnemoscope.adapters.aws.dynamodb_table import (
+    DUE,
+    FIRST_TURN_SK,
+    LAST_TURN_SK,
+    MAX_SEQ,
+    MID,
+    PENDING,
     PENDING_INDEX,
     REFLECT_DUE_INDEX,
-    TTL_ATTRIBUTE,
-    _iso,
-    _Item,
-    _key,
-    _logged,
-    _number,
-    _text,
-    chat_table_definition,
+    STATE,
+    Item,
     due_key,
-    pending_key,
+    iso,
+    item_key,
+    logged_message,
+    number_attr,
+    scope_of_pk,
     shard_keys,
+    text_attr,
+    turn_sk,
 )
-from mnemoscope.domain.errors import DependencyUnavailable
+from mnemoscope.adapters.aws.dynamodb_table_client import BATCH_WRITE, ChatTableClient
 from mnemoscope.domain.message import LoggedMessage, Message
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import (
@@ -45,31 +43,18 @@ from mnemoscope.ports.chat_log import (
     QuarantineRecord,
     ScopeState,
     TurnPage,
-    TurnView,
     turn_cursor_seq,
 )
 from mnemoscope.ports.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, PutTypeDef, TransactWriteItemTypeDef
 
-# 2 actions per turn + 1 watermark check stay under the 100-action transaction limit, and 49 turns of at
-# most 16,000 chars (64 KB in UTF-8) stay under its 4 MB limit.
-_TX_TURNS = 49
-_BATCH_WRITE, _BATCH_GET = 25, 100
-_ATTEMPTS = 5
-_CONDITION_FAILED, _NEW = "ConditionalCheckFailedException", "attribute_not_exists(sk)"
-_QUAR = "QUAR#"  # quarantined turns (layout: dynamodb_table)
 _WATERMARK_MOVES = "attribute_not_exists(watermark) OR watermark < :seq"
 
 
-def _backoff(attempt: int) -> float:
-    return float(min(0.05 * 2**attempt, 1.0))
-
-
 class DynamoDbChatLog:
-    """ChatLog over one DynamoDB table laid out as CHAT_TABLE_DEFINITION describes."""
+    """ChatLog over one DynamoDB table laid out as `dynamodb_table.CHAT_TABLE_DEFINITION` describes."""
 
     def __init__(
         self,
@@ -81,12 +66,12 @@ class DynamoDbChatLog:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._table = table_name
-        self._client: DynamoDBClient = client or boto3.client("dynamodb", config=DEFAULT_CLIENT_CONFIG)
-        self._ttl_seconds = ttl_days * 86_400 if ttl_days else None
-        self._page_size = page_size
+        client = client or boto3.client("dynamodb", config=DEFAULT_CLIENT_CONFIG)
+        ttl_seconds = ttl_days * 86_400 if ttl_days else None
         self._clock = clock or SystemClock()
-        self._sleep = sleep
+        self._io = ChatTableClient(client, table_name, page_size=page_size, sleep=sleep)
+        self._quarantine = QuarantineItems(self._io, ttl_seconds)
+        self._appender = TurnAppender(self._io, ttl_seconds, self._clock, sleep)
 
     def append(self, scope: Scope, messages: Sequence[Message]) -> AppendResult:
         """Store turns in order; ids already in the scope (or repeated in the batch) are reported as duplicates.
@@ -98,205 +83,64 @@ class DynamoDbChatLog:
         with dependency_errors("DynamoDB"):
             known = self._seqs_of(scope, [m.id for m in unique])
             fresh = [m for m in unique if m.id not in known]
-            stored = set(self._store(scope, fresh)) if fresh else set()
+            stored = set(self._appender.store(scope, fresh)) if fresh else set()
         stored_ids, duplicate_ids = list[str](), list[str]()
         for message in messages:
             first_time = message.id in stored and message.id not in stored_ids
             (stored_ids if first_time else duplicate_ids).append(message.id)
         return AppendResult(stored_ids=tuple(stored_ids), duplicate_ids=tuple(duplicate_ids))
 
-    def _reserve(self, scope: Scope, count: int) -> int:
-        """Reserve `count` consecutive seqs with one atomic ADD; returns the first. The same write puts the scope in
-        the sparse pending index (kept until the watermark catches up), so a scope whose first job dead-letters
-        before any watermark exists is still found by the sweep."""
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=_key(scope, _STATE),
-            UpdateExpression="ADD last_seq :n "
-            "SET pending_pk = if_not_exists(pending_pk, :p), pending_since = if_not_exists(pending_since, :at)",
-            ExpressionAttributeValues={
-                ":n": {"N": str(count)},
-                ":p": {"S": pending_key(scope)},
-                ":at": {"S": _iso(self._clock.now())},
-            },
-            ReturnValues="UPDATED_NEW",
-        )
-        return _number(response["Attributes"], "last_seq") - count + 1
-
-    def _store(self, scope: Scope, fresh: list[Message]) -> list[str]:
-        """Write the turns in transactions of <= 49; seqs are reserved once, and again only after a conflict."""
-        stored: list[str] = []
-        todo, first, failures = fresh, self._reserve(scope, len(fresh)), 0
-        while todo:
-            chunk = todo[:_TX_TURNS]
-            outcome = self._write_chunk(scope, chunk, first)
-            if outcome is None:
-                stored += [m.id for m in chunk]
-                todo, first, failures = todo[len(chunk) :], first + len(chunk), 0
-                continue
-            taken, seqs_stale = outcome
-            failures += 1
-            if failures >= _ATTEMPTS:
-                raise DependencyUnavailable("DynamoDB chat log: append kept conflicting with concurrent writes")
-            todo = [m for m in todo if m.id not in taken]  # stored by a concurrent append: duplicates after all
-            if seqs_stale and todo:
-                # The watermark passed our seqs (a later append got consolidated first): take newer seqs for
-                # everything left, so no turn hides behind the watermark and the order stays the arrival order.
-                first = self._reserve(scope, len(todo))
-            elif not taken:
-                self._sleep(_backoff(failures))  # a transaction conflict: try the same write again
-        return stored
-
-    def _write_chunk(self, scope: Scope, chunk: list[Message], first: int) -> tuple[set[str], bool] | None:
-        """One transaction; None on success, else (ids whose guard exists, whether the seqs went stale)."""
-        try:
-            token = self._token(scope, chunk, first)
-            self._client.transact_write_items(
-                TransactItems=self._actions(scope, chunk, first), ClientRequestToken=token
-            )
-            return None
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        # Action 0 is the watermark check, then guard 1 + 2i and turn 2 + 2i for the i-th message.
-        failed = [code == "ConditionalCheckFailed" for code in codes] + [False] * (1 + 2 * len(chunk))
-        taken = {m.id for i, m in enumerate(chunk) if failed[1 + 2 * i]}
-        return taken, failed[0] or any(failed[2 : 1 + 2 * len(chunk) : 2])
-
-    def _actions(self, scope: Scope, chunk: list[Message], first: int) -> list[TransactWriteItemTypeDef]:
-        watermark_check: ConditionCheckTypeDef = {
-            "TableName": self._table,
-            "Key": _key(scope, _STATE),
-            "ConditionExpression": "attribute_not_exists(watermark) OR watermark < :first",
-            "ExpressionAttributeValues": {":first": {"N": str(first)}},
-        }
-        actions: list[TransactWriteItemTypeDef] = [{"ConditionCheck": watermark_check}]
-        now = self._clock.now()
-        for seq, message in enumerate(chunk, start=first):
-            guard, turn = self._items(scope, message, seq, now)
-            for item in (guard, turn):
-                put: PutTypeDef = {"TableName": self._table, "Item": item, "ConditionExpression": _NEW}
-                actions.append({"Put": put})
-        return actions
-
-    def _items(self, scope: Scope, message: Message, seq: int, now: datetime) -> tuple[_Item, _Item]:
-        extra: _Item = {}
-        if self._ttl_seconds is not None:
-            extra[TTL_ATTRIBUTE] = {"N": str(int(now.timestamp()) + self._ttl_seconds)}
-        guard = {**_key(scope, f"{_MID}{message.id}"), "seq": {"N": str(seq)}, **extra}
-        turn = {
-            **_key(scope, f"{_MSG}{seq:012d}"),
-            "seq": {"N": str(seq)},
-            "id": {"S": message.id},
-            "role": {"S": message.role},
-            "content": {"S": message.content},
-            "created_at": {"S": message.created_at.isoformat()},
-            "logged_at": {"S": _iso(now)},
-            **({"name": {"S": message.name}} if message.name is not None else {}),
-            **extra,
-        }
-        return guard, turn
-
-    @staticmethod
-    def _token(scope: Scope, chunk: list[Message], first: int) -> str:
-        # Same token for an SDK-level retry of the same write: DynamoDB then answers "done", not "duplicate".
-        material = "\x1f".join([scope.key, str(first), *(m.id for m in chunk)])
-        return hashlib.sha256(material.encode()).hexdigest()[:36]
-
     def pending(self, scope: Scope, limit: int = 1000) -> list[LoggedMessage]:
         """Released quarantined turns, then the turns after the watermark, oldest first (at most `limit`)."""
         watermark = self.state(scope).watermark
-        released = sorted(_number(item, "seq") for item in self._quarantined(scope) if _released(item))[:limit]
+        released = self._quarantine.released_seqs(scope)[:limit]
         with dependency_errors("DynamoDB"):
-            retried = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in released])
-        first = sorted((_logged(item) for item in retried), key=lambda logged: logged.seq)
+            retried = self._io.batch_get([item_key(scope, turn_sk(seq)) for seq in released])
+        first = sorted((logged_message(item) for item in retried), key=lambda logged: logged.seq)
         if len(first) >= limit:
             return first
-        return first + self._turns(scope, f"{_MSG}{watermark + 1:012d}", limit - len(first), forward=True)
-
-    def _quarantined(self, scope: Scope, low: int = 0, high: int = 10**12 - 1) -> Iterator[_Item]:
-        """QUAR items with low <= seq <= high (strongly consistent: a release is read by the next job)."""
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":pk": _key(scope, "")["pk"],
-                ":low": {"S": f"{_QUAR}{low:012d}"},
-                ":high": {"S": f"{_QUAR}{high:012d}"},
-            },
-            "ConsistentRead": True,
-        }
-        return self._query(query)
+        return first + self._turns(scope, turn_sk(watermark + 1), limit - len(first), forward=True)
 
     def recent(self, scope: Scope, limit: int) -> list[LoggedMessage]:
         """The scope's last `limit` turns, oldest first."""
-        return self._turns(scope, _FIRST_SK, limit, forward=False)[::-1]
+        return self._turns(scope, FIRST_TURN_SK, limit, forward=False)[::-1]
 
     def _turns(self, scope: Scope, low: str, limit: int, *, forward: bool) -> list[LoggedMessage]:
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"], ":low": {"S": low}, ":high": {"S": _LAST_SK}},
+            "ExpressionAttributeValues": {
+                ":pk": item_key(scope, "")["pk"],
+                ":low": {"S": low},
+                ":high": {"S": LAST_TURN_SK},
+            },
             "ScanIndexForward": forward,
             "ConsistentRead": True,
         }
-        return [_logged(item) for item in self._query(query, limit)]
-
-    def _query(self, query: dict[str, Any], limit: int | None = None) -> Iterator[_Item]:
-        """Items of a query, following LastEvaluatedKey page by page; stops after `limit` items."""
-        fetched = 0
-        start: _Item | None = None
-        with dependency_errors("DynamoDB"):
-            while limit is None or fetched < limit:
-                page_limit = self._page_size if limit is None else min(self._page_size, limit - fetched)
-                call: dict[str, Any] = {"TableName": self._table, "Limit": page_limit, **query}
-                page = self._client.query(**call | ({"ExclusiveStartKey": start} if start else {}))
-                yield from page["Items"]
-                fetched += len(page["Items"])
-                start = page.get("LastEvaluatedKey")
-                if not start:
-                    return
+        return [logged_message(item) for item in self._io.query(query, limit)]
 
     def get_messages(self, scope: Scope, message_ids: Sequence[str]) -> list[LoggedMessage]:
         """The turns with these ids (missing ids are skipped), oldest first."""
         with dependency_errors("DynamoDB"):
             seqs = self._seqs_of(scope, list(dict.fromkeys(message_ids)))
-            items = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in seqs.values()])
-        return sorted((_logged(item) for item in items), key=lambda logged: logged.seq)
+            items = self._io.batch_get([item_key(scope, turn_sk(seq)) for seq in seqs.values()])
+        return sorted((logged_message(item) for item in items), key=lambda logged: logged.seq)
 
     def _seqs_of(self, scope: Scope, message_ids: list[str]) -> dict[str, int]:
-        guards = self._batch_get([_key(scope, f"{_MID}{message_id}") for message_id in message_ids])
-        return {str(item["sk"]["S"]).removeprefix(_MID): _number(item, "seq") for item in guards}
-
-    def _batch_get(self, keys: list[_Item]) -> list[_Item]:
-        """Strongly consistent BatchGetItem in chunks of 100, retrying unprocessed keys a bounded number of times."""
-        found: list[_Item] = []
-        for start in range(0, len(keys), _BATCH_GET):
-            todo = keys[start : start + _BATCH_GET]
-            for attempt in range(_ATTEMPTS):
-                request: dict[str, Any] = {self._table: {"Keys": todo, "ConsistentRead": True}}
-                response = self._client.batch_get_item(RequestItems=request)
-                found += response["Responses"].get(self._table, [])
-                unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
-                todo = list(unprocessed["Keys"]) if unprocessed else []
-                if not todo:
-                    break
-                self._sleep(_backoff(attempt))
-            else:
-                raise DependencyUnavailable("DynamoDB kept returning unprocessed keys")
-        return found
+        guards = self._io.batch_get([item_key(scope, f"{MID}{message_id}") for message_id in message_ids])
+        return {str(item["sk"]["S"]).removeprefix(MID): number_attr(item, "seq") for item in guards}
 
     def state(self, scope: Scope) -> ScopeState:
         """The scope's bookkeeping (zeros for an unknown scope)."""
         with dependency_errors("DynamoDB"):
-            got = self._client.get_item(TableName=self._table, Key=_key(scope, _STATE), ConsistentRead=True)
-        found: _Item = dict(got.get("Item", {}))
-        reflected, unreflected_since = (_text(found, k) for k in ("last_reflected_at", "first_unreflected_at"))
-        failure = _text(found, "failure")
+            got = self._io.client.get_item(TableName=self._io.table, Key=item_key(scope, STATE), ConsistentRead=True)
+        found: Item = dict(got.get("Item", {}))
+        reflected, unreflected_since = (text_attr(found, k) for k in ("last_reflected_at", "first_unreflected_at"))
+        failure = text_attr(found, "failure")
         return ScopeState(
             scope=scope,
-            last_seq=_number(found, "last_seq"),
-            watermark=_number(found, "watermark"),
-            unreflected_observations=_number(found, "unreflected"),
+            last_seq=number_attr(found, "last_seq"),
+            watermark=number_attr(found, "watermark"),
+            unreflected_observations=number_attr(found, "unreflected"),
             last_reflected_at=datetime.fromisoformat(reflected) if reflected else None,
             first_unreflected_at=datetime.fromisoformat(unreflected_since) if unreflected_since else None,
             failure=FailureStreak.model_validate_json(failure) if failure else None,
@@ -306,159 +150,83 @@ class DynamoDbChatLog:
         """Move the watermark forward to `seq`; a seq at or below it is a no-op, counters included, so a retried
         consolidation job does not count its observations twice. Released quarantined turns up to `seq` are
         settled first (each delete is conditional, so a redelivered job settles and counts them once)."""
-        settled = self._settle_released(scope, seq)
+        settled = self._quarantine.settle_released(scope, seq)
         update, values = "SET watermark = :seq", {":seq": {"N": str(seq)}}
         counters, counter_values = "", dict[str, Any]()
         if new_observations > 0:
             counters = (
                 "first_unreflected_at = if_not_exists(first_unreflected_at, :at), due_pk = :due ADD unreflected :n"
             )
-            at_text = _iso(at or self._clock.now())
-            counter_values = {":n": {"N": str(new_observations)}, ":at": {"S": at_text}, ":due": {"S": due_key(scope)}}
-        moved = self._conditional_update(
+            at_text = iso(at or self._clock.now())
+            counter_values = {
+                ":n": {"N": str(new_observations)},
+                ":at": {"S": at_text},
+                ":due": {"S": due_key(scope)},
+            }
+        moved = self._io.update_state_if(
             scope, f"{update}, {counters}" if counters else update, values | counter_values, _WATERMARK_MOVES
         )
         if not moved and settled and counters:
             # Only released turns (behind the watermark) were consolidated: count their observations.
-            self._conditional_update(scope, f"SET {counters}", counter_values, "attribute_exists(sk)")
+            self._io.update_state_if(scope, f"SET {counters}", counter_values, "attribute_exists(sk)")
         self._leave_pending_index(scope, seq)
 
     def _leave_pending_index(self, scope: Scope, seq: int) -> None:
         # Caught up: leave the pending index. An append racing in between raised last_seq, so the scope stays.
         caught_up = "last_seq <= watermark AND watermark >= :seq"  # :seq only because a value must be used
-        self._conditional_update(scope, "REMOVE pending_pk, pending_since", {":seq": {"N": str(seq)}}, caught_up)
-
-    def _settle_released(self, scope: Scope, seq: int) -> int:
-        settled = 0
-        for item in list(self._quarantined(scope, high=seq)):
-            if not _released(item):
-                continue
-            try:
-                with dependency_errors("DynamoDB"):
-                    self._client.delete_item(
-                        TableName=self._table,
-                        Key={"pk": item["pk"], "sk": item["sk"]},
-                        ConditionExpression="retrying = :yes",
-                        ExpressionAttributeValues={":yes": {"BOOL": True}},
-                    )
-                settled += 1
-            except ClientError as error:
-                if error_code(error) != _CONDITION_FAILED:
-                    raise
-        return settled
+        self._io.update_state_if(scope, "REMOVE pending_pk, pending_since", {":seq": {"N": str(seq)}}, caught_up)
 
     def list_turns(self, scope: Scope, limit: int, cursor: str | None = None) -> TurnPage:
         """Newest first; a page is one query of the turns and one of the quarantine records in its seq range."""
         below = turn_cursor_seq(cursor)
-        high = f"{_MSG}{min(below - 1, 10**12 - 1):012d}" if cursor is not None else _LAST_SK
+        high = turn_sk(min(below - 1, MAX_SEQ)) if cursor is not None else LAST_TURN_SK
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"], ":low": {"S": _FIRST_SK}, ":high": {"S": high}},
+            "ExpressionAttributeValues": {
+                ":pk": item_key(scope, "")["pk"],
+                ":low": {"S": FIRST_TURN_SK},
+                ":high": {"S": high},
+            },
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
-        turns = [_logged(item) for item in self._query(query, limit + 1)] if below > 1 else []
+        turns = [logged_message(item) for item in self._io.query(query, limit + 1)] if below > 1 else []
         shown = turns[:limit]
         if not shown:
             return TurnPage(items=())
         watermark = self.state(scope).watermark
-        records = {
-            _number(item, "seq"): _record(item) for item in self._quarantined(scope, shown[-1].seq, shown[0].seq)
-        }
-        views = tuple(_view(logged, watermark, records.get(logged.seq)) for logged in shown)
+        records = self._quarantine.records(scope, shown[-1].seq, shown[0].seq)
+        views = tuple(turn_view(logged, watermark, records.get(logged.seq)) for logged in shown)
         return TurnPage(items=views, next_cursor=str(shown[-1].seq) if len(turns) > limit else None)
 
     def save_failure(self, scope: Scope, streak: FailureStreak | None) -> None:
         """The streak is one attribute of the STATE item (a small JSON string); the other attributes stay."""
         if streak is None:
-            self._update(scope, "REMOVE failure", None)
+            self._io.update_state(scope, "REMOVE failure", None)
         else:
-            self._update(scope, "SET failure = :f", {":f": {"S": streak.model_dump_json()}})
+            self._io.update_state(scope, "SET failure = :f", {":f": {"S": streak.model_dump_json()}})
 
     def quarantine(self, scope: Scope, seqs: Sequence[int], record: QuarantineRecord) -> None:
         """Write one QUAR item per turn (overwriting a released one), then move the watermark and drop the streak."""
         if not seqs:
             return
         with dependency_errors("DynamoDB"):
-            turns = self._batch_get([_key(scope, f"{_MSG}{seq:012d}") for seq in seqs])
-        extra: _Item = {}
-        if self._ttl_seconds is not None:
-            extra[TTL_ATTRIBUTE] = {"N": str(int(self._clock.now().timestamp()) + self._ttl_seconds)}
-        requests: list[_Item] = []
-        for turn in turns:
-            item = {
-                **_key(scope, f"{_QUAR}{_number(turn, 'seq'):012d}"),
-                "seq": turn["seq"],
-                "id": turn["id"],
-                "error": {"S": record.error},
-                "reason": {"S": record.reason},
-                "attempts": {"N": str(record.attempts)},
-                "quarantined_at": {"S": _iso(record.quarantined_at)},
-                "retrying": {"BOOL": False},
-                **extra,
-            }
-            requests.append({"PutRequest": {"Item": item}})
-        for start in range(0, len(requests), _BATCH_WRITE):
-            self._batch_write(requests[start : start + _BATCH_WRITE])
-        values: _Item = {":seq": {"N": str(max(seqs))}}
-        if not self._conditional_update(scope, "SET watermark = :seq REMOVE failure", values, _WATERMARK_MOVES):
-            self._update(scope, "REMOVE failure", None)
+            turns = self._io.batch_get([item_key(scope, turn_sk(seq)) for seq in seqs])
+        self._quarantine.write(scope, turns, record, self._clock.now())
+        values: Item = {":seq": {"N": str(max(seqs))}}
+        if not self._io.update_state_if(scope, "SET watermark = :seq REMOVE failure", values, _WATERMARK_MOVES):
+            self._io.update_state(scope, "REMOVE failure", None)
         self._leave_pending_index(scope, max(seqs))
 
     def release_quarantine(self, scope: Scope, message_ids: Sequence[str] | None = None) -> list[str]:
         """Flip `retrying` on each quarantined turn (conditionally: a concurrent release counts once)."""
-        wanted = None if message_ids is None else set(message_ids)
-        released: list[str] = []
-        for item in list(self._quarantined(scope)):
-            message_id = str(_text(item, "id"))
-            if _released(item) or (wanted is not None and message_id not in wanted):
-                continue
-            try:
-                with dependency_errors("DynamoDB"):
-                    self._client.update_item(
-                        TableName=self._table,
-                        Key={"pk": item["pk"], "sk": item["sk"]},
-                        UpdateExpression="SET retrying = :yes",
-                        ConditionExpression="attribute_exists(sk) AND retrying = :no",
-                        ExpressionAttributeValues={":yes": {"BOOL": True}, ":no": {"BOOL": False}},
-                    )
-                released.append(message_id)
-            except ClientError as error:
-                if error_code(error) != _CONDITION_FAILED:
-                    raise
-        return released
-
-    def _update(self, scope: Scope, update: str, values: _Item | None) -> None:
-        with dependency_errors("DynamoDB"):
-            self._client.update_item(
-                TableName=self._table,
-                Key=_key(scope, _STATE),
-                UpdateExpression=update,
-                **({"ExpressionAttributeValues": values} if values else {}),  # type: ignore[arg-type]
-            )
+        return self._quarantine.release(scope, message_ids)
 
     def mark_reflected(self, scope: Scope, at: datetime) -> None:
         """Reset the reflection counters (and leave the due index) after a reflection run."""
         update = "SET unreflected = :zero, last_reflected_at = :at REMOVE first_unreflected_at, due_pk"
-        values: _Item = {":zero": {"N": "0"}, ":at": {"S": _iso(at)}}
-        self._conditional_update(scope, update, values, "attribute_exists(sk)")
-
-    def _conditional_update(self, scope: Scope, update: str, values: _Item, condition: str) -> bool:
-        """True when the condition held and the update was written."""
-        try:
-            with dependency_errors("DynamoDB"):
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=_key(scope, _STATE),
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues=values,
-                )
-        except ClientError as error:
-            if error_code(error) != _CONDITION_FAILED:
-                raise
-            return False
-        return True
+        values: Item = {":zero": {"N": "0"}, ":at": {"S": iso(at)}}
+        self._io.update_state_if(scope, update, values, "attribute_exists(sk)")
 
     def scopes_due_for_reflection(self, min_observations: int, max_age_before: datetime) -> list[Scope]:
         """Scopes with >= min_observations unreflected observations, or an unreflected one older than the cut:
@@ -470,13 +238,13 @@ class DynamoDbChatLog:
             "FilterExpression": "unreflected >= :min",
         }
         keys: set[str] = set()
-        extra: _Item
-        for due in shard_keys(_DUE):
-            values: _Item = {":due": {"S": due}, ":cut": {"S": _iso(max_age_before)}}
+        extra: Item
+        for due in shard_keys(DUE):
+            values: Item = {":due": {"S": due}, ":cut": {"S": iso(max_age_before)}}
             for query, extra in ((old, {}), (busy, {":min": {"N": str(min_observations)}})):
                 call = query | {"IndexName": REFLECT_DUE_INDEX, "ExpressionAttributeValues": values | extra}
-                keys.update(str(item["pk"]["S"]).removeprefix("SCOPE#") for item in self._query(call))
-        return [Scope.from_key(key) for key in sorted(keys)]
+                keys.update(str(item["pk"]["S"]) for item in self._io.query(call))
+        return [scope_of_pk(pk) for pk in sorted(keys)]
 
     def scopes_with_pending(self, limit: int = 1000) -> list[Scope]:
         """Scopes with turns after the watermark, the longest-waiting first: one query per shard of the sparse
@@ -484,62 +252,30 @@ class DynamoDbChatLog:
         if limit <= 0:
             return []
         found: list[tuple[str, str]] = []
-        for shard in shard_keys(_PENDING):
+        for shard in shard_keys(PENDING):
             query: dict[str, Any] = {
                 "IndexName": PENDING_INDEX,
                 "KeyConditionExpression": "pending_pk = :p",
                 "ExpressionAttributeValues": {":p": {"S": shard}},
             }
             # Each shard is read oldest first, so its first `limit` items are all it can contribute.
-            found += [(_text(i, "pending_since") or "", str(i["pk"]["S"])) for i in self._query(query, limit)]
+            found += [(text_attr(i, "pending_since") or "", str(i["pk"]["S"])) for i in self._io.query(query, limit)]
         oldest = sorted(found)[:limit]
-        return [Scope.from_key(pk.removeprefix("SCOPE#")) for _, pk in oldest]
+        return [scope_of_pk(pk) for _, pk in oldest]
 
     def delete_scope(self, scope: Scope) -> None:
         """Forget every turn, guard and the bookkeeping of the scope, page by page."""
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _key(scope, "")["pk"]},
+            "ExpressionAttributeValues": {":pk": item_key(scope, "")["pk"]},
             "ProjectionExpression": "pk, sk",
             "ConsistentRead": True,
         }
-        batch: list[_Item] = []
-        for item in self._query(query):
+        batch: list[Item] = []
+        for item in self._io.query(query):
             batch.append({"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}})
-            if len(batch) == _BATCH_WRITE:
-                self._batch_write(batch)
+            if len(batch) == BATCH_WRITE:
+                self._io.batch_write(batch)
                 batch = []
         if batch:
-            self._batch_write(batch)
-
-    def _batch_write(self, requests: list[_Item]) -> None:
-        """One BatchWriteItem of <= 25 requests, retrying unprocessed items with backoff a bounded number of times."""
-        todo: list[Any] = requests
-        with dependency_errors("DynamoDB"):
-            for attempt in range(_ATTEMPTS):
-                response = self._client.batch_write_item(RequestItems={self._table: todo})
-                todo = list(response.get("UnprocessedItems", {}).get(self._table, []))
-                if not todo:
-                    return
-                self._sleep(_backoff(attempt))
-        raise DependencyUnavailable("DynamoDB kept returning unprocessed items")
-
-
-def _released(item: _Item) -> bool:
-    return bool(item.get("retrying", {}).get("BOOL"))
-
-
-def _record(item: _Item) -> QuarantineRecord:
-    return QuarantineRecord(
-        error=str(_text(item, "error")),
-        reason=str(_text(item, "reason")),
-        attempts=_number(item, "attempts"),
-        quarantined_at=datetime.fromisoformat(str(_text(item, "quarantined_at"))),
-        retrying=_released(item),
-    )
-
-
-def _view(logged: LoggedMessage, watermark: int, record: QuarantineRecord | None) -> TurnView:
-    if record is not None:
-        return TurnView(logged=logged, state="pending" if record.retrying else "quarantined", quarantine=record)
-    return TurnView(logged=logged, state="pending" if logged.seq > watermark else "consolidated")
+            self._io.batch_write(batch)

@@ -60,9 +60,10 @@ CHAT_TABLE_DEFINITION: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
-_Item = dict[str, Any]
-_MSG, _MID, _STATE, _DUE, _PENDING = "MSG#", "MID#", "STATE", "DUE#", "PENDING#"
-_FIRST_SK, _LAST_SK = f"{_MSG}{0:012d}", f"{_MSG}{'9' * 12}"
+Item = dict[str, Any]  # one DynamoDB item in the low-level client's typed-attribute form
+MSG, MID, STATE, QUAR, DUE, PENDING = "MSG#", "MID#", "STATE", "QUAR#", "DUE#", "PENDING#"
+FIRST_TURN_SK, LAST_TURN_SK = f"{MSG}{0:012d}", f"{MSG}{'9' * 12}"
+MAX_SEQ = 10**12 - 1
 
 
 def chat_table_definition() -> dict[str, Any]:
@@ -76,40 +77,58 @@ def sweep_shard(scope: Scope) -> int:
 
 
 def due_key(scope: Scope) -> str:
-    return f"{_DUE}{sweep_shard(scope):02d}"
+    return f"{DUE}{sweep_shard(scope):02d}"
 
 
 def pending_key(scope: Scope) -> str:
-    return f"{_PENDING}{sweep_shard(scope):02d}"
+    return f"{PENDING}{sweep_shard(scope):02d}"
 
 
 def shard_keys(prefix: str) -> list[str]:
     return [f"{prefix}{shard:02d}" for shard in range(SWEEP_SHARDS)]
 
 
-def _key(scope: Scope, sk: str) -> _Item:
+def item_key(scope: Scope, sk: str) -> Item:
     return {"pk": {"S": f"SCOPE#{scope.key}"}, "sk": {"S": sk}}
 
 
-def _iso(moment: datetime) -> str:
+def scope_of_pk(pk: str) -> Scope:
+    return Scope.from_key(pk.removeprefix("SCOPE#"))
+
+
+def turn_sk(seq: int) -> str:
+    return f"{MSG}{seq:012d}"
+
+
+def quarantine_sk(seq: int) -> str:
+    return f"{QUAR}{seq:012d}"
+
+
+def iso(moment: datetime) -> str:
     # Fixed width, UTC: string order is time order, which the GSI sort key relies on.
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _text(item: _Item, name: str) -> str | None:
+def expiry(now: datetime, ttl_seconds: int | None) -> Item:
+    """The TTL attribute for an item written now (none when the table keeps items forever)."""
+    return {} if ttl_seconds is None else {TTL_ATTRIBUTE: {"N": str(int(now.timestamp()) + ttl_seconds)}}
+
+
+def text_attr(item: Item, name: str) -> str | None:
     value = item.get(name)
     return str(value["S"]) if value else None
 
 
-def _number(item: _Item, name: str) -> int:
+def number_attr(item: Item, name: str) -> int:
     value = item.get(name)
     return int(value["N"]) if value else 0
 
 
-def _logged(item: _Item) -> LoggedMessage:
-    fields = {k: _text(item, k) for k in ("id", "role", "name", "content", "created_at")}
+def logged_message(item: Item) -> LoggedMessage:
+    """A turn item (sk MSG#...) as the domain's LoggedMessage."""
+    fields = {k: text_attr(item, k) for k in ("id", "role", "name", "content", "created_at")}
     return LoggedMessage(
-        seq=_number(item, "seq"),
+        seq=number_attr(item, "seq"),
         message=Message.model_validate(fields),
-        logged_at=datetime.fromisoformat(str(_text(item, "logged_at"))),
+        logged_at=datetime.fromisoformat(str(text_attr(item, "logged_at"))),
     )

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import boto3
 
 from mnemoscope.adapters.aws import DEFAULT_CLIENT_CONFIG, dependency_errors
+from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.job_queue import ScopeJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mnemoscope.ports.job_queue import ScopeJob
+from mnemoscope.contracts.jobs import ScopeJob
 
 Dispatch = Callable[[dict[str, Any]], Any]
 

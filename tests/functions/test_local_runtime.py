@@ -1,0 +1,55 @@
+"""The local runtime behind `mnemoscope serve`, in process: the composition root needs its queue for the local
+backend, the queue's consumer is the consolidate handler, and the runtime installs its graph and stops cleanly."""
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from mnemoscope import wiring
+from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue, sqs_event
+from mnemoscope.contracts.jobs import ScopeJob
+from mnemoscope.domain.errors import ConfigurationError
+from mnemoscope.domain.scope import Scope
+from mnemoscope.local.runtime import LocalRuntime, dispatch_to_consolidate_handler
+from mnemoscope.local.server import make_server
+from mnemoscope.settings import Settings
+from mnemoscope.wiring import Services
+from tests.contracts.builders import T0, message
+
+ALICE = Scope(tenant_id="local", user_id="alice")
+
+
+def test_the_local_backend_is_built_only_around_a_runtime_queue(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="mnemoscope serve"):
+        wiring.build(Settings(data_dir=tmp_path))
+
+
+def test_the_queue_consumer_is_the_consolidate_handler(local_services: Services) -> None:
+    # Given turns and no chat model
+    local_services.chat_log.append(ALICE, [message(1), message(2)])
+    job = ScopeJob(kind="consolidate", scope=ALICE, requested_at=T0)
+    # When the queue hands the job over as SQS would deliver it
+    result = dispatch_to_consolidate_handler(sqs_event(job))
+    # Then the handler ran it: paused without a model, the job is acknowledged and the turns wait
+    assert result == {"batchItemFailures": []}
+    assert len(local_services.chat_log.pending(ALICE)) == 2
+
+
+def test_the_runtime_installs_its_graph_and_stops_cleanly(tmp_path: Path) -> None:
+    server = make_server("127.0.0.1", 0, {}, threads=1)
+    address = server.server_address
+    runtime = LocalRuntime.start(Settings(data_dir=tmp_path), server)
+    try:
+        # The handlers' graph is the runtime's, around its in-process queue
+        assert wiring.services() is runtime.services
+        assert isinstance(runtime.services.job_queue, InProcessJobQueue)
+        stop = threading.Event()
+        stop.set()
+        runtime.run(stop, reflect_every_seconds=3600)
+    finally:
+        wiring.override_services(None)
+    # Once stopped, the port is closed
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(address, timeout=5).close()
