@@ -189,7 +189,7 @@ def ours(db_path: Path, query_texts: list[str], query_vectors: dict[str, list[fl
         handler = Handler()
         target = Scope(tenant_id=TENANT, user_id=TARGET_USER)
         vector_only = RetrievalService(
-            graph.memory_index, graph.chat_log, lookup, _Clock(), RetrievalPolicy(fusion="vector")
+            graph.ports.memory_index, graph.ports.chat_log, lookup, _Clock(), RetrievalPolicy(fusion="vector")
         )
         handler("other-000", query_texts[0])
         first = _time(handler, TARGET_USER, query_texts[0])[0]
@@ -205,7 +205,7 @@ def ours(db_path: Path, query_texts: list[str], query_vectors: dict[str, list[fl
             h.append(_time(handler, TARGET_USER, q)[0])
             s.append(_time(graph.retrieval.search, target, SearchQuery(query=q, top_k=TOP_K))[0])
             v.append(_time(vector_only.search, target, SearchQuery(query=q, top_k=TOP_K))[0])
-            hits = graph.memory_index.vector_search(target, query_vectors[q], TOP_K, ANY)
+            hits = graph.ports.memory_index.vector_search(target, query_vectors[q], TOP_K, ANY)
             nearest.append([hit.node.id for hit in hits])
         return {
             "first_handler_query_ms": round(first * 1000, 2),

@@ -255,7 +255,7 @@ def measure_size(
         cold, _ = _time(handler, TARGET_USER, query_texts[1])
         out["cold_handler_first_query_ms"] = round(cold * 1000, 2)
         # Service-level cold: a fresh index object (empty vector cache) on the same database.
-        fresh = RetrievalService(SqliteMemoryIndex(db, DIM), graph.chat_log, lookup, _Clock())
+        fresh = RetrievalService(SqliteMemoryIndex(db, DIM), graph.ports.chat_log, lookup, _Clock())
         out["cold_service_first_query_ms"] = round(
             _time(fresh.search, target, SearchQuery(query=query_texts[2], top_k=20))[0] * 1000, 2
         )
@@ -276,7 +276,7 @@ def measure_size(
         out["mean_memories_returned"] = round(float(np.mean(returned)), 1)
         out["lookup_misses"] = lookup.misses
         # Where the service time goes (the same calls the service makes, n = max(3 * top_k, 30) = 60).
-        index = graph.memory_index
+        index = graph.ports.memory_index
         parts: dict[str, list[float]] = {"vector_search": [], "keyword_search": [], "resolve_time": []}
         for q in measured:
             parts["vector_search"].append(_time(index.vector_search, target, query_vectors[q], 60, VALID)[0])

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.retrieval import RetrievalService
+    from mnemoscope.services.scheduling import JobScheduler
 
 
 @dataclass
@@ -39,20 +41,25 @@ class Services:
 
     settings: Settings
     clock: Clock
-    chat_log: ChatLog
-    memory_index: MemoryIndex
-    job_queue: JobQueue
-    embedder: Embedder
     ingest: IngestService
     memories: MemoryAdminService
     retrieval: RetrievalService
     jobs: JobRunner
     chat: ChatService
+    messages: MessageLogService
+    scheduler: JobScheduler
+    # The adapters the services were built on: for the runtime that owns them and for tests. Handlers call the
+    # services above, never these (tests/functions/test_handlers_use_services.py).
+    ports: Infrastructure
     chat_model: ChatModel | None = None
 
     @property
     def consolidation_status(self) -> str:
         return "active" if self.chat_model is not None else "paused: no chat model configured"
+
+    @property
+    def embedder_id(self) -> str:
+        return self.ports.embedder.model_id
 
 
 @dataclass
@@ -76,8 +83,10 @@ def assemble(
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.reflection import ReflectionService
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
+    from mnemoscope.services.scheduling import JobScheduler
     from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 
     clock = clock or SystemClock()
@@ -114,10 +123,7 @@ def assemble(
     return Services(
         settings=settings,
         clock=clock,
-        chat_log=infra.chat_log,
-        memory_index=infra.memory_index,
-        job_queue=infra.job_queue,
-        embedder=infra.embedder,
+        ports=infra,
         ingest=ingest,
         memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
         retrieval=retrieval,
@@ -125,6 +131,8 @@ def assemble(
         chat=ChatService(
             retrieval, ingest, infra.chat_log, chat_model, clock, budget_seconds=settings.chat_budget_seconds
         ),
+        messages=MessageLogService(infra.chat_log, infra.job_queue, clock),
+        scheduler=JobScheduler(infra.chat_log, infra.job_queue, clock, consolidating=chat_model is not None),
         chat_model=chat_model,
     )
 
@@ -165,7 +173,7 @@ def health() -> HealthReport:
     """Liveness from settings alone: no client is built and no secret is read, so the unauthenticated health route
     stays cheap. An installed graph (tests, `serve`) answers for itself."""
     if _installed is not None:
-        return HealthReport(_installed.settings.backend, _installed.embedder.model_id, _installed.consolidation_status)
+        return HealthReport(_installed.settings.backend, _installed.embedder_id, _installed.consolidation_status)
     settings = _settings()
     embedder = ":".join(str(part) for part in (settings.embedder, settings.embedding_model) if part)
     active = settings.chat_provider != "none"

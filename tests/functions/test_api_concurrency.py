@@ -84,9 +84,9 @@ def test_parallel_requests_of_two_tenants_stay_apart(local_services: Services) -
     assert problems == []
     for tenant in TENANTS:
         scope = Scope(tenant_id=tenant, user_id="u1")
-        stored = {m.message.id: m.message.content for m in local_services.chat_log.pending(scope, limit=100_000)}
+        stored = {m.message.id: m.message.content for m in local_services.ports.chat_log.pending(scope, limit=100_000)}
         assert stored == sent[tenant]
-        memories = local_services.memory_index.list(scope, limit=100_000).items
+        memories = local_services.ports.memory_index.list(scope, limit=100_000).items
         assert memories and all(f"MARK{tenant}" in node.content for node in memories)
 
 

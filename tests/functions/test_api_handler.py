@@ -32,7 +32,7 @@ def test_append_messages_stores_turns_and_enqueues_one_job(
     assert [job.kind for job in job_queue.jobs] == ["consolidate"]
     scope = job_queue.jobs[0].scope
     assert (scope.tenant_id, scope.agent_id, scope.user_id) == ("tenant-acme", "travel-bot", "alice")
-    pending = local_services.chat_log.pending(scope)
+    pending = local_services.ports.chat_log.pending(scope)
     assert [p.message.id for p in pending] == body["message_ids"]
     assert pending[2].message.created_at == local_services.clock.now()
 
@@ -41,7 +41,7 @@ def test_repeated_message_ids_are_stored_once(local_services: Services, job_queu
     call_event("append_messages")
     status, _, _ = call_event("append_messages")
     assert status == 202
-    assert len(local_services.chat_log.pending(job_queue.jobs[0].scope)) == 3
+    assert len(local_services.ports.chat_log.pending(job_queue.jobs[0].scope)) == 3
     assert len(job_queue.jobs) == 1  # nothing new, nothing to consolidate
 
 
@@ -177,7 +177,7 @@ def test_forget_user_removes_log_and_memories(local_services: Services, job_queu
     # Then
     assert status == 204
     assert call_event("list_memories")[1]["memories"] == []
-    assert local_services.chat_log.recent(scope, 10) == []
+    assert local_services.ports.chat_log.recent(scope, 10) == []
 
 
 def test_consolidate_and_reflect_enqueue_jobs(job_queue: RecordingJobQueue) -> None:

@@ -103,10 +103,10 @@ def test_turn_to_memory_through_all_three_functions(
     _, got, _ = call_event("get_memory", path=f"/v1/memories/{memory_id}")
     assert [m["id"] for m in got["lineage"]["source_messages"]] == ["m-1"]
     # And the schedule finds the scope due; its reflect job runs through the same queue and function
-    assert services.chat_log.state(ALICE).unreflected_observations == 1
+    assert services.ports.chat_log.state(ALICE).unreflected_observations == 1
     assert reflect_handler({"min_observations": 1}, LocalLambdaContext("reflect")) == {"enqueued": 1, "backlog": 0}
     assert _deliver(queue_url) == {"batchItemFailures": []}
-    assert services.chat_log.state(ALICE).unreflected_observations == 0
+    assert services.ports.chat_log.state(ALICE).unreflected_observations == 0
     # When a later turn contradicts it, the new observation supersedes the old one
     body = {"user_id": "alice", "messages": [{"role": "user", "content": "I quit; I am a teacher now.", "id": "m-2"}]}
     assert call_event("append_messages", body=body)[0] == 202
@@ -130,7 +130,7 @@ def test_turn_to_memory_through_all_three_functions(
     _, listed, _ = call_event("list_memories", query={"user_id": "alice"})
     assert listed["memories"] == []
     assert call_event("get_memory", path=f"/v1/memories/{memory_id}")[0] == 404
-    index_name = services.memory_index.projection.index_name  # type: ignore[attr-defined]
+    index_name = services.ports.memory_index.projection.index_name  # type: ignore[attr-defined]
     assert search_target.eventually(
         lambda: search_target.node_documents(index_name, {"term": {"scope_key": ALICE.key}}) == []
     )

@@ -43,7 +43,7 @@ def test_chat_uses_memories_time_and_history_then_logs_both_turns(
     assert user.content == "What sauce should I make?"
     # and both turns are in the log, with a consolidation job queued
     scope = job_queue.jobs[-1].scope
-    logged = [(t.message.role, t.message.content) for t in local_services.chat_log.recent(scope, 2)]
+    logged = [(t.message.role, t.message.content) for t in local_services.ports.chat_log.recent(scope, 2)]
     assert logged == [("user", "What sauce should I make?"), ("assistant", "Then skip the peanut sauce!")]
     assert job_queue.jobs[-1].kind == "consolidate"
 
@@ -94,9 +94,9 @@ def test_client_reads_turns_back_and_retries_quarantined_ones(client: MemoryClie
     ids = client.add_messages("dave", [{"role": "user", "content": f"turn {i}", "id": f"d{i}"} for i in range(3)])
     dave = Scope(tenant_id="local", user_id="dave")
     when = local_services.clock.now()
-    local_services.chat_log.advance_watermark(dave, 1)
+    local_services.ports.chat_log.advance_watermark(dave, 1)
     record = QuarantineRecord(error="ModelInputRejected", reason="HTTP 400 x", attempts=2, quarantined_at=when)
-    local_services.chat_log.quarantine(dave, [2], record)
+    local_services.ports.chat_log.quarantine(dave, [2], record)
 
     # When / Then: pages newest first with states
     first = client.list_messages("dave", limit=2)

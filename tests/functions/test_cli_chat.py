@@ -90,11 +90,11 @@ def test_list_messages_shows_states_and_retry_releases_quarantined_turns(
 ) -> None:
     # Given two turns, the first quarantined
     alice = Scope(tenant_id="local", user_id="alice")
-    local_services.chat_log.append(alice, [message(1, content="a poison turn"), message(2, content="fine")])
+    local_services.ports.chat_log.append(alice, [message(1, content="a poison turn"), message(2, content="fine")])
     record = QuarantineRecord(
         error="LlmOutputInvalid", reason="did not validate", attempts=5, quarantined_at=local_services.clock.now()
     )
-    local_services.chat_log.quarantine(alice, [1], record)
+    local_services.ports.chat_log.quarantine(alice, [1], record)
 
     # When / Then: the listing shows newest first with the state and the reason
     listing = run(session, out, "/list_messages limit=5").splitlines()

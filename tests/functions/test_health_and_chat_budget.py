@@ -88,7 +88,7 @@ def _budgeted_chat(services: Services, model: HangingModel, budget: float) -> No
     services.chat = ChatService(
         services.retrieval,
         services.ingest,
-        services.chat_log,
+        services.ports.chat_log,
         model,
         services.clock,
         budget_seconds=budget,

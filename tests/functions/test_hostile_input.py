@@ -145,7 +145,9 @@ def test_the_same_turn_twice_in_a_batch_is_stored_once(local_services: Services,
     turn = {"role": "user", "content": "I moved to Lisbon", "id": "t1"}
     status, body, _ = call_event("append_messages", body={"user_id": "alice", "messages": [turn, turn]})
     assert (status, body["message_ids"]) == (202, ["t1", "t1"])
-    assert [p.message.content for p in local_services.chat_log.pending(job_queue.jobs[0].scope)] == [turn["content"]]
+    assert [p.message.content for p in local_services.ports.chat_log.pending(job_queue.jobs[0].scope)] == [
+        turn["content"]
+    ]
 
 
 def test_a_different_turn_under_a_repeated_id_is_a_409_naming_its_index(
@@ -178,7 +180,7 @@ def test_a_different_turn_under_a_stored_id_is_a_409_and_a_retry_of_the_same_tur
 
 def test_created_at_keeps_the_instant_sent(local_services: Services, job_queue: RecordingJobQueue) -> None:
     call_event("append_messages", **_turn(id="t1", created_at="2024-08-01t23:30:00.123456789z"))
-    stored = local_services.chat_log.pending(job_queue.jobs[0].scope)[0].message.created_at
+    stored = local_services.ports.chat_log.pending(job_queue.jobs[0].scope)[0].message.created_at
     assert stored.isoformat() == "2024-08-01T23:30:00.123456+00:00"
 
 

@@ -20,12 +20,12 @@ ALICE = Scope(tenant_id="tenant-acme", user_id="alice")
 
 def test_without_a_model_jobs_are_acknowledged_and_turns_wait(local_services: Services) -> None:
     # Given turns in the log and no chat model
-    local_services.chat_log.append(ALICE, [message(1), message(2)])
+    local_services.ports.chat_log.append(ALICE, [message(1), message(2)])
     # When the queue delivers a job
     result = consolidate_handler(load_event("consolidate/one_job.json"), LocalLambdaContext("consolidate"))
     # Then the job succeeds as "paused" and nothing is lost
     assert result == {"batchItemFailures": []}
-    assert len(local_services.chat_log.pending(ALICE)) == 2
+    assert len(local_services.ports.chat_log.pending(ALICE)) == 2
 
 
 def test_a_poison_record_fails_alone(local_services: Services) -> None:
@@ -37,9 +37,9 @@ def test_schedule_enqueues_reflect_jobs_for_due_scopes(local_services: Services,
     now = local_services.clock.now()
     busy, idle = ALICE, ALICE.model_copy(update={"user_id": "idle"})
     for scope in (busy, idle):
-        local_services.chat_log.append(scope, [message(1)])
-    local_services.chat_log.advance_watermark(busy, 1, new_observations=6, at=now)
-    local_services.chat_log.advance_watermark(idle, 1, new_observations=1, at=now - timedelta(hours=1))
+        local_services.ports.chat_log.append(scope, [message(1)])
+    local_services.ports.chat_log.advance_watermark(busy, 1, new_observations=6, at=now)
+    local_services.ports.chat_log.advance_watermark(idle, 1, new_observations=1, at=now - timedelta(hours=1))
     # When
     result = reflect_handler(load_event("reflect/schedule.json"), LocalLambdaContext("reflect"))
     # Then only the scope with enough observations is due
@@ -61,12 +61,12 @@ def test_an_invalid_schedule_input_fails_loudly() -> None:
     assert {e["loc"][0] for e in error.value.errors()} == {"max_scopes", "surprise"}
 
 
+@pytest.mark.parametrize("chat_model", [ScriptedChatModel()])  # overrides the conftest fixture: a model is set
 def test_with_a_model_the_sweep_also_queues_the_waiting_backlog(
     local_services: Services, job_queue: RecordingJobQueue
 ) -> None:
-    # Given turns that arrived while no model was configured, and then a model
-    local_services.chat_log.append(ALICE, [message(1), message(2)])
-    local_services.chat_model = ScriptedChatModel()
+    # Given turns that arrived while no model was configured, and now a model
+    local_services.ports.chat_log.append(ALICE, [message(1), message(2)])
     # When the schedule fires
     result = reflect_handler(load_event("reflect/schedule.json"), LocalLambdaContext("reflect"))
     # Then a consolidation job is queued for the backlog

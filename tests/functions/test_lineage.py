@@ -27,7 +27,7 @@ def _node(node_id: str, content: str, **extra: object) -> MemoryNode:
 
 def test_lineage_of_observations_and_insights(local_services: Services) -> None:
     # Given a turn, an old and a new observation from it, and an insight built on the new one
-    local_services.chat_log.append(
+    local_services.ports.chat_log.append(
         ALICE, [Message(id="turn-1", role="user", content="I started at the hospital", created_at=AT)]
     )
     old = _node("obs-old", "Alice works at a bakery", status="expired", superseded_by="obs-new")
@@ -35,8 +35,8 @@ def test_lineage_of_observations_and_insights(local_services: Services) -> None:
     insight = _node(
         "ins-job", "Job of Alice: nurse", type="insight", key="job", value="nurse", source_memory_ids=("obs-new",)
     )
-    vector = tuple(local_services.embedder.embed_query("x"))
-    local_services.memory_index.upsert([IndexEntry(node=n, vector=vector) for n in (old, new, insight)])
+    vector = tuple(local_services.ports.embedder.embed_query("x"))
+    local_services.ports.memory_index.upsert([IndexEntry(node=n, vector=vector) for n in (old, new, insight)])
     # When / Then: an observation shows its turns (a deleted one is simply absent)
     _, body, _ = call_event("get_memory", path="/v1/memories/obs-new")
     assert [m["id"] for m in body["lineage"]["source_messages"]] == ["turn-1"]

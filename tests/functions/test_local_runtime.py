@@ -28,13 +28,13 @@ def test_the_local_backend_is_built_only_around_a_runtime_queue(tmp_path: Path) 
 
 def test_the_queue_consumer_is_the_consolidate_handler(local_services: Services) -> None:
     # Given turns and no chat model
-    local_services.chat_log.append(ALICE, [message(1), message(2)])
+    local_services.ports.chat_log.append(ALICE, [message(1), message(2)])
     job = ScopeJob(kind="consolidate", scope=ALICE, requested_at=T0)
     # When the queue hands the job over as SQS would deliver it
     result = dispatch_to_consolidate_handler(sqs_event(job))
     # Then the handler ran it: paused without a model, the job is acknowledged and the turns wait
     assert result == {"batchItemFailures": []}
-    assert len(local_services.chat_log.pending(ALICE)) == 2
+    assert len(local_services.ports.chat_log.pending(ALICE)) == 2
 
 
 def test_the_runtime_installs_its_graph_and_stops_cleanly(tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_the_runtime_installs_its_graph_and_stops_cleanly(tmp_path: Path) -> Non
     try:
         # The handlers' graph is the runtime's, around its in-process queue
         assert wiring.services() is runtime.services
-        assert isinstance(runtime.services.job_queue, InProcessJobQueue)
+        assert isinstance(runtime.services.ports.job_queue, InProcessJobQueue)
         stop = threading.Event()
         stop.set()
         runtime.run(stop, reflect_every_seconds=3600)

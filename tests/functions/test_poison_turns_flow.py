@@ -111,7 +111,9 @@ def test_a_poison_turn_is_quarantined_listed_and_retried_through_the_api(
     record = quarantined["quarantine"]
     assert isinstance(record, dict) and record["error"] == "LlmOutputInvalid"
     assert 1 <= record["attempts"] <= PoisonPolicy().max_failed_jobs(3)
-    sources = {s for m in local_services.memory_index.list(ALICE, ANY, limit=50).items for s in m.source_message_ids}
+    sources = {
+        s for m in local_services.ports.memory_index.list(ALICE, ANY, limit=50).items for s in m.source_message_ids
+    }
     assert sources == {"B", "C"}
     assert ("TurnsQuarantined", 1) in emitted
     assert sum(1 for name, _ in emitted if name == "JobsRetry") == record["attempts"]  # each counted failure
@@ -135,7 +137,7 @@ def test_a_poison_turn_is_quarantined_listed_and_retried_through_the_api(
 
 
 def test_turns_page_newest_first_and_a_bad_cursor_is_a_400(local_services: Services) -> None:
-    local_services.chat_log.append(ALICE, [message(i) for i in range(1, 6)])
+    local_services.ports.chat_log.append(ALICE, [message(i) for i in range(1, 6)])
     status, first, _ = call_event("list_memories", path="/v1/messages", query={"user_id": "alice", "limit": "2"})
     assert status == 200 and [t["id"] for t in first["messages"]] == ["m5", "m4"]
     assert all(t["state"] == "pending" for t in first["messages"])
@@ -163,8 +165,8 @@ def test_a_failed_record_fails_the_later_records_of_its_scope_and_not_other_scop
     local_services: Services, behaviour: Behaviour
 ) -> None:
     # Given alice's turns reach a model that is down, bob's do not
-    local_services.chat_log.append(ALICE, [message(1, content="DOWN for alice")])
-    local_services.chat_log.append(BOB, [message(1, content="I own a blue KAYAK.")])
+    local_services.ports.chat_log.append(ALICE, [message(1, content="DOWN for alice")])
+    local_services.ports.chat_log.append(BOB, [message(1, content="I own a blue KAYAK.")])
     event = load_event("consolidate/fifo_two_groups_one_fails.json")
     ids = [r["messageId"] for r in event["Records"]]
 
@@ -174,5 +176,5 @@ def test_a_failed_record_fails_the_later_records_of_its_scope_and_not_other_scop
     # Then alice's first job failed and her later jobs were returned unprocessed, in order; bob's went through
     assert result == {"batchItemFailures": [{"itemIdentifier": i} for i in (ids[0], ids[2], ids[3])]}
     assert behaviour.seen["DOWN"] == 1  # alice's second consolidate job never reached the model
-    assert local_services.chat_log.pending(BOB) == []
-    assert len(local_services.chat_log.pending(ALICE)) == 1
+    assert local_services.ports.chat_log.pending(BOB) == []
+    assert len(local_services.ports.chat_log.pending(ALICE)) == 1

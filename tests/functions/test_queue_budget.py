@@ -132,7 +132,7 @@ def _drive(services: Services, numbers: tuple[int, float, int], jobs: int) -> Fi
     for i in range(jobs):
         scope = Scope(tenant_id="tenant-acme", user_id=f"user-{i}")
         services.memories.add_custom(scope, FACT)  # a similar memory: reconciliation is call 2 of every job
-        services.chat_log.append(scope, [message(1, content="I work as a nurse.")])
+        services.ports.chat_log.append(scope, [message(1, content="I work as a nurse.")])
         job = ScopeJob(kind="consolidate", scope=scope, requested_at=services.clock.now())
         poller.queue.append(Message(job=job, group=scope.key))
     poller.run()
@@ -148,7 +148,7 @@ def test_with_the_template_numbers_no_healthy_job_reaches_the_dlq(
     assert poller.dlq == []
     assert len(chat_model.requests) == 2 * 10
     for i in range(10):
-        assert local_services.chat_log.pending(Scope(tenant_id="tenant-acme", user_id=f"user-{i}")) == []
+        assert local_services.ports.chat_log.pending(Scope(tenant_id="tenant-acme", user_id=f"user-{i}")) == []
 
 
 def test_the_old_numbers_sent_healthy_jobs_to_the_dlq(local_services: Services) -> None:

@@ -76,7 +76,7 @@ def aws_stack(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsSta
 def test_a_new_user_whose_first_job_dead_lettered_gets_a_new_job(aws_stack: AwsStack) -> None:
     # Given a new user's turns whose consolidate job went to the DLQ: no watermark was ever written
     stranded = Scope(tenant_id="tenant-acme", user_id="new-user")
-    aws_stack.services.chat_log.append(stranded, [message(1), message(2)])
+    aws_stack.services.ports.chat_log.append(stranded, [message(1), message(2)])
     state = boto3.client("dynamodb").get_item(
         TableName=TABLE, Key={"pk": {"S": f"SCOPE#{stranded.key}"}, "sk": {"S": "STATE"}}
     )["Item"]
@@ -95,7 +95,7 @@ def test_a_new_user_whose_first_job_dead_lettered_gets_a_new_job(aws_stack: AwsS
 
 def test_the_sweep_finds_scopes_on_every_shard_oldest_first_and_forgets_caught_up_ones(aws_stack: AwsStack) -> None:
     # Given scopes spread over more than one shard, appended a minute apart, and one that caught up
-    log = aws_stack.services.chat_log
+    log = aws_stack.services.ports.chat_log
     scopes = [Scope(tenant_id="t", user_id=f"user-{i}") for i in range(40)]
     assert len({sweep_shard(s) for s in scopes}) > SWEEP_SHARDS // 2
     for scope in scopes:
@@ -111,7 +111,7 @@ def test_the_sweep_finds_scopes_on_every_shard_oldest_first_and_forgets_caught_u
 
 
 def test_a_turn_appended_after_catching_up_puts_the_scope_back(aws_stack: AwsStack) -> None:
-    log = aws_stack.services.chat_log
+    log = aws_stack.services.ports.chat_log
     scope = Scope(tenant_id="t", user_id="alice")
     log.append(scope, [message(1)])
     log.advance_watermark(scope, 1, new_observations=1, at=aws_stack.clock.now())
@@ -124,7 +124,7 @@ def test_a_turn_appended_after_catching_up_puts_the_scope_back(aws_stack: AwsSta
 
 def test_index_partition_keys_are_sharded(aws_stack: AwsStack) -> None:
     # Given many scopes owing a consolidation and a reflection
-    log = aws_stack.services.chat_log
+    log = aws_stack.services.ports.chat_log
     for i in range(32):
         scope = Scope(tenant_id="t", user_id=f"user-{i}")
         log.append(scope, [message(1), message(2)])

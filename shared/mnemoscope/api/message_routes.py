@@ -10,15 +10,9 @@ from mnemoscope.api.params import AgentIdQuery, UserIdQuery
 from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.messages import QuarantineOut, RetryAccepted, RetryRequest, TurnListResponse, TurnOut
 from mnemoscope.ports.chat_log import TurnView
-from mnemoscope.services.messages import MessageLogService
 from mnemoscope.wiring import services
 
 router = Router()
-
-
-def _service() -> MessageLogService:
-    s = services()
-    return MessageLogService(s.chat_log, s.job_queue, s.clock)
 
 
 def _turn_out(view: TurnView) -> TurnOut:
@@ -42,13 +36,13 @@ def list_messages(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TurnListResponse:
     scope = scope_of(request_event(), user_id, agent_id)
-    page = _service().page(scope, limit, cursor)
+    page = services().messages.page(scope, limit, cursor)
     return TurnListResponse(messages=[_turn_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/v1/messages/retry")
 def retry_quarantined(body: RetryRequest) -> Response[RetryAccepted]:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    released = _service().retry(scope, body.message_ids)
+    released = services().messages.retry(scope, body.message_ids)
     accepted = RetryAccepted(released=len(released), message_ids=released, job="queued" if released else "none")
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)

@@ -22,9 +22,8 @@ from mnemoscope.contracts.api import (
     MemoryResponse,
     MessageOut,
 )
-from mnemoscope.contracts.jobs import ScopeJob
+from mnemoscope.contracts.jobs import JobKind
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
-from mnemoscope.services.lineage import lineage_of
 from mnemoscope.wiring import services
 
 router = Router()
@@ -75,10 +74,10 @@ def list_memories(
 
 @router.get("/v1/memories/<memory_id>")
 def get_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
-    s = services()
+    memories = services().memories
     scope = scope_of(request_event(), user_id, agent_id)
-    node = s.memories.get(scope, memory_id)
-    found = lineage_of(node, scope, s.memory_index, s.chat_log)
+    node = memories.get(scope, memory_id)
+    found = memories.lineage(scope, node)
     lineage = LineageOut(
         source_messages=[MessageOut.of(m) for m in found.source_messages],
         source_memories=[MemoryOut.of(m) for m in found.source_memories],
@@ -111,8 +110,7 @@ def reflect(body: JobRequest) -> Response[JobAccepted]:
     return _enqueue("reflect", body)
 
 
-def _enqueue(kind: Any, body: JobRequest) -> Response[JobAccepted]:
-    s = services()
+def _enqueue(kind: JobKind, body: JobRequest) -> Response[JobAccepted]:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    s.job_queue.enqueue(ScopeJob(kind=kind, scope=scope, requested_at=s.clock.now()))
+    services().scheduler.request(kind, scope)
     return _json(202, JobAccepted(kind=kind))

@@ -22,7 +22,8 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     """One job. Exceptions propagate so the record is reported failed and SQS retries it (then the DLQ)."""
     job = ScopeJob.model_validate_json(record.body)
-    logger.append_keys(scope=job.scope.key, job=job.kind)
+    # Per thread: under `serve` the queue's worker and API requests log at the same time.
+    logger.thread_safe_append_keys(scope=job.scope.key, job=job.kind)
     # Model calls plan their retries within what is left of this invocation.
     try:
         with time_budget(lambda: lambda_context.get_remaining_time_in_millis() / 1000):

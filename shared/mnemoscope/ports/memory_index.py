@@ -1,7 +1,7 @@
 """MemoryIndex port: stores memories with their vectors; vector and keyword search inside one scope."""
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -82,4 +82,13 @@ class MemoryIndex(Protocol):
 
     def delete_scope(self, scope: Scope) -> int:
         """Delete every memory of the scope; returns how many."""
+        ...
+
+
+@runtime_checkable
+class RebuildableSearch(Protocol):
+    """A MemoryIndex whose search side is a projection of its records (the aws backend) and can be rebuilt."""
+
+    def rebuild_search(self, *, recreate: bool = False) -> dict[str, Any]:
+        """Rewrite the search projection from the records; returns counts for the log."""
         ...

@@ -1,15 +1,17 @@
 """Memory admin: add a custom memory, list, get, delete, forget a user."""
 
 from datetime import datetime
+from typing import Any
 
-from mnemoscope.domain.errors import MemoryNotFound
+from mnemoscope.domain.errors import InvalidMemoryRequest, MemoryNotFound
 from mnemoscope.domain.ids import new_id
 from mnemoscope.domain.memory import MemoryNode, MemoryStatus, MemoryType
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.embedder import Embedder
-from mnemoscope.ports.memory_index import IndexEntry, MemoryFilter, MemoryIndex, MemoryPage
+from mnemoscope.ports.memory_index import IndexEntry, MemoryFilter, MemoryIndex, MemoryPage, RebuildableSearch
+from mnemoscope.services.lineage import Lineage, lineage_of
 
 
 class MemoryAdminService:
@@ -57,3 +59,17 @@ class MemoryAdminService:
         """Delete everything about the scope: memories (all types) and the chat log."""
         self._index.delete_scope(scope)
         self._chat_log.delete_scope(scope)
+
+    def lineage(self, scope: Scope, node: MemoryNode) -> Lineage:
+        """The turns or memories `node` came from and what superseded it (sources deleted since are absent)."""
+        return lineage_of(node, scope, self._index, self._chat_log)
+
+    def rebuild_search(self, *, recreate: bool = False) -> dict[str, Any]:
+        """Rebuild the search projection from the memory records (aws backend only).
+
+        Raises:
+            InvalidMemoryRequest: this backend keeps search and records in one store (nothing to rebuild).
+        """
+        if not isinstance(self._index, RebuildableSearch):
+            raise InvalidMemoryRequest("reindex needs the aws backend (records + search projection)", field="action")
+        return self._index.rebuild_search(recreate=recreate)

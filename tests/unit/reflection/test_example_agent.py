@@ -19,7 +19,7 @@ def _agent(server_has_model: bool) -> MemoryAgent:
 
 def _logged(services: Services) -> list[tuple[str, str]]:
     scope = Scope(tenant_id="local", agent_id="example-agent", user_id=USER)
-    return [(t.message.role, t.message.content) for t in services.chat_log.recent(scope, 50)]
+    return [(t.message.role, t.message.content) for t in services.ports.chat_log.recent(scope, 50)]
 
 
 def test_without_a_server_model_the_agent_shows_what_it_recalls_and_logs_the_turn(local_services: Services) -> None:

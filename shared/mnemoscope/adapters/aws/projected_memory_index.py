@@ -16,6 +16,7 @@ import builtins
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
     DynamoDbMemoryRecords,
@@ -175,6 +176,12 @@ class ProjectedMemoryIndex:
             if matches(records[(scope, hit.memory_id)].node, memory_filter)
         ]
         return results[:k]
+
+    def rebuild_search(self, *, recreate: bool = False) -> dict[str, Any]:
+        """Rewrite the projection from the records (`mnemoscope reindex`, the reflect function's reindex action)."""
+        from mnemoscope.adapters.aws.reindex import reindex  # reindex imports this module
+
+        return reindex(self, recreate=recreate).as_dict()
 
 
 def choose_hits(
