@@ -22,9 +22,9 @@ from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints.api import lambda_handler
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.gateway import proxy_event
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.ports.memory_index import IndexEntry
+from mnemoscope.runtime.gateway import proxy_event
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, assemble, override_services
 

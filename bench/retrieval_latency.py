@@ -211,7 +211,7 @@ class Handler:
 
     def __init__(self) -> None:
         from mnemoscope.entrypoints.api import lambda_handler
-        from mnemoscope.entrypoints.context import LocalLambdaContext
+        from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 
         self._handler = lambda_handler
         self._context = LocalLambdaContext("api")

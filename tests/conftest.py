@@ -10,7 +10,7 @@ import pytest
 from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services
 from tests.fakes.clock import FixedClock

@@ -208,7 +208,7 @@ def build(settings: Settings, job_queue: JobQueue | None = None) -> Services:
     first use, so a request only pays for what it touches (the reflect sweep never loads a model SDK).
 
     The local backend's queue runs the consolidate handler in-process, so the runtime that owns that handler
-    (`mnemoscope.local.runtime`) builds it and passes it in: the composition root never imports an entrypoint.
+    (`mnemoscope.runtime.runtime`) builds it and passes it in: the composition root never imports an entrypoint.
 
     Raises:
         ConfigurationError: the settings lack what the backend needs (the local backend: a job queue).

@@ -13,7 +13,7 @@ from mnemoscope.adapters.aws.opensearch_projection import Projected
 from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 from mnemoscope.adapters.aws.reindex import reindex
 from mnemoscope.cli.main import main
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.ports.memory_index import ANY, IndexEntry
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, assemble, override_services

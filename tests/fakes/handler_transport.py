@@ -3,8 +3,8 @@
 import httpx
 
 from mnemoscope.entrypoints.api import lambda_handler
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.gateway import proxy_event, response_parts
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
+from mnemoscope.runtime.gateway import proxy_event, response_parts
 
 
 class HandlerTransport(httpx.BaseTransport):

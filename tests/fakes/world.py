@@ -19,7 +19,7 @@ from mnemoscope.prompts.language import detect_language
 from mnemoscope.prompts.reflection import render_insight
 from mnemoscope.services.consolidation import ConsolidationService
 from mnemoscope.services.reflection import ReflectionService
-from mnemoscope.workers.reflect_subjects import insight_id_for
+from mnemoscope.steps.reflect_subjects import insight_id_for
 from tests.fakes.clock import FixedClock
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.fakes.scripted_chat_model import ScriptedChatModel

@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from functions.api.handler import lambda_handler
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from tests.conftest import load_event
 
 

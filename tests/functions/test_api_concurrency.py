@@ -16,9 +16,9 @@ import pytest
 from functions.api.handler import lambda_handler
 from mnemoscope.api.app import prepare_resolvers
 from mnemoscope.domain.scope import Scope
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.gateway import proxy_event
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.observability import logger
+from mnemoscope.runtime.gateway import proxy_event
 from mnemoscope.wiring import Services
 
 TENANTS = ("acme", "globex")

@@ -20,7 +20,7 @@ from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
 from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.scope import Scope
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services, services
 from tests import opensearch_target

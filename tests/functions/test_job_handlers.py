@@ -7,7 +7,7 @@ import pytest
 from functions.consolidate.handler import lambda_handler as consolidate_handler
 from functions.reflect.handler import lambda_handler as reflect_handler
 from mnemoscope.domain.scope import Scope
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.wiring import Services
 from tests.conftest import load_event
 from tests.contracts.builders import message

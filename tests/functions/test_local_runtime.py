@@ -12,8 +12,8 @@ from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue, sqs_ev
 from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.domain.scope import Scope
-from mnemoscope.local.runtime import LocalRuntime, dispatch_to_consolidate_handler
-from mnemoscope.local.server import make_server
+from mnemoscope.runtime.runtime import LocalRuntime, dispatch_to_consolidate_handler
+from mnemoscope.runtime.server import make_server
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Services
 from tests.contracts.builders import T0, message

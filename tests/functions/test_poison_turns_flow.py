@@ -11,7 +11,7 @@ from mnemoscope.adapters.local.in_process_queue import sqs_event
 from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.domain.scope import Scope
 from mnemoscope.entrypoints import consolidate as consolidate_entrypoint
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.ports.chat_model import ChatMessage
 from mnemoscope.ports.memory_index import ANY
 from mnemoscope.services.poison import PoisonPolicy

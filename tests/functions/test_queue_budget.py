@@ -19,7 +19,7 @@ from functions.consolidate.handler import lambda_handler as consolidate_handler
 from mnemoscope.adapters.models.structured import RawReply, TransientModelError
 from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
 from mnemoscope.wiring import Services
 from tests.conftest import load_event

@@ -23,7 +23,7 @@ from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.scope import Scope
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, Services, assemble, override_services
 from tests.conftest import load_event

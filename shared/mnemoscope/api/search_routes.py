@@ -5,8 +5,8 @@ from datetime import UTC
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from mnemoscope.api.tenancy import request_event, scope_of
-from mnemoscope.contracts.api import ChatRequest, ChatResponse, MemoryOut, MessageOut, SearchRequest, SearchResponse
-from mnemoscope.services.context import memory_context
+from mnemoscope.contracts.api import MemoryOut, MessageOut, SearchRequest, SearchResponse
+from mnemoscope.services.context_lines import memory_context
 from mnemoscope.services.retrieval import SearchQuery
 from mnemoscope.wiring import services
 
@@ -31,15 +31,4 @@ def search_memories(body: SearchRequest) -> SearchResponse:
         memories=[MemoryOut.of(hit.node, hit.score) for hit in result.memories],
         recent=[MessageOut.of(turn) for turn in result.recent],
         context=memory_context((hit.node for hit in result.memories), result.now.tzinfo or UTC),
-    )
-
-
-@router.post("/v1/chat")
-def chat(body: ChatRequest) -> ChatResponse:
-    scope = scope_of(request_event(), body.user_id, body.agent_id)
-    result = services().chat.chat(scope, body.message, body.system_prompt, body.history, body.timezone)
-    return ChatResponse(
-        reply=result.reply,
-        memories=[MemoryOut.of(hit.node, hit.score) for hit in result.memories],
-        recent=[MessageOut.of(turn) for turn in result.recent],
     )

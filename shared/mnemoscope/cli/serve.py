@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from mnemoscope.local.gateway import parse_api_keys
+from mnemoscope.runtime.gateway import parse_api_keys
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Imported here: the API and the HTTP server are heavy, and other commands (`chat`) do not need them.
-    from mnemoscope.local.runtime import LocalRuntime
-    from mnemoscope.local.server import DEFAULT_THREADS, make_server
+    from mnemoscope.runtime.runtime import LocalRuntime
+    from mnemoscope.runtime.server import DEFAULT_THREADS, make_server
     from mnemoscope.settings import Settings
 
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}

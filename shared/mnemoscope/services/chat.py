@@ -16,7 +16,7 @@ from mnemoscope.ports.chat_model import ChatMessage, ChatModel, current_budget, 
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.memory_index import ScoredMemory
 from mnemoscope.prompts.chat import chat_system_prompt
-from mnemoscope.services.context import memory_line
+from mnemoscope.services.context_lines import memory_line
 from mnemoscope.services.ingest import IngestService
 from mnemoscope.services.retrieval import RetrievalService, SearchQuery
 

@@ -30,9 +30,9 @@ from mnemoscope.prompts.extraction import PromptTurn
 from mnemoscope.prompts.language import Language, detect_language
 from mnemoscope.services.jobs import JobReport
 from mnemoscope.services.poison import DETERMINISTIC_FAILURES, PoisonPolicy
-from mnemoscope.workers.apply import ChangePlan, memory_id_for, plan_changes
-from mnemoscope.workers.extract import CandidateFact, extract_facts, prepare_turns, user_turn_ids
-from mnemoscope.workers.reconcile import Verdict, build_questions, decide, find_neighbours
+from mnemoscope.steps.apply import ChangePlan, memory_id_for, plan_changes
+from mnemoscope.steps.extract import CandidateFact, extract_facts, prepare_turns, user_turn_ids
+from mnemoscope.steps.reconcile import Verdict, build_questions, decide, find_neighbours
 
 logger = logging.getLogger(__name__)
 

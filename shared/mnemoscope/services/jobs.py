@@ -32,7 +32,9 @@ class JobReport(BaseModel):
         return {k: v for k, v in self.model_dump().items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-class ScopeWorker(Protocol):
+class ScopeProcessor(Protocol):
+    """Consolidation or reflection: does one job's work for one scope."""
+
     def run(self, scope: Scope) -> JobReport: ...
 
 
@@ -60,8 +62,8 @@ class JobRunner:
     def __init__(
         self,
         chat_log: ChatLog,
-        consolidation: ScopeWorker | None,
-        reflection: ScopeWorker | None,
+        consolidation: ScopeProcessor | None,
+        reflection: ScopeProcessor | None,
         job_queue: JobQueue | None = None,
         clock: Clock | None = None,
     ) -> None:

@@ -26,9 +26,9 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import IndexEntry, MemoryIndex
 from mnemoscope.prompts.language import detect_language
 from mnemoscope.services.jobs import JobReport
-from mnemoscope.workers.reconsolidate import UNCHECKED, decide_pairs, find_pairs, plan_reconsolidation
-from mnemoscope.workers.reflect_insights import SelectionPolicy, insight_entries, select_tasks, update_values
-from mnemoscope.workers.reflect_subjects import INSIGHTS, UNREFLECTED, NewSubject, discover_subjects, oldest_first
+from mnemoscope.steps.reconsolidate import UNCHECKED, decide_pairs, find_pairs, plan_reconsolidation
+from mnemoscope.steps.reflect_insights import SelectionPolicy, insight_entries, select_tasks, update_values
+from mnemoscope.steps.reflect_subjects import INSIGHTS, UNREFLECTED, NewSubject, discover_subjects, oldest_first
 
 logger = logging.getLogger(__name__)
 MAX_INSIGHTS_SHOWN = 500

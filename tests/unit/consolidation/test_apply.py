@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
-from mnemoscope.workers.apply import memory_id_for, plan_changes
-from mnemoscope.workers.extract import CandidateFact
-from mnemoscope.workers.reconcile import Verdict
+from mnemoscope.steps.apply import memory_id_for, plan_changes
+from mnemoscope.steps.extract import CandidateFact
+from mnemoscope.steps.reconcile import Verdict
 
 SCOPE = Scope(tenant_id="t1", user_id="u1")
 AT = datetime(2024, 8, 2, 7, tzinfo=UTC)

@@ -20,7 +20,7 @@ from mnemoscope.prompts.reflection import (
     render_insight,
     subject_messages,
 )
-from mnemoscope.workers.reflect_subjects import keep_new, normalise_subject
+from mnemoscope.steps.reflect_subjects import keep_new, normalise_subject
 
 AT = datetime(2024, 8, 2, 15, tzinfo=UTC)
 OBS = [ObservationItem("O1", "The user likes apples.", AT), ObservationItem("O2", "The user is a nurse.", AT)]

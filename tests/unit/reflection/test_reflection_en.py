@@ -3,7 +3,7 @@ fruit preference updates the insight), on the real SQLite adapters."""
 
 from mnemoscope.domain.memory import InsightRevision
 from mnemoscope.domain.message import Message
-from mnemoscope.workers.reflect_subjects import insight_id_for
+from mnemoscope.steps.reflect_subjects import insight_id_for
 from tests.fakes.scripted_chat_model import ScriptedChatModel
 from tests.fakes.world import World
 from tests.unit.reflection.conftest import NOW, day, subjects, updates

@@ -13,7 +13,7 @@ from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode, MemoryType
 from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.ports.memory_index import IndexEntry
-from mnemoscope.services.context import memory_line
+from mnemoscope.services.context_lines import memory_line
 from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService, SearchQuery, zone
 from tests.contracts.builders import message, scope
 from tests.fakes.clock import FixedClock

@@ -12,8 +12,8 @@ from typing import Any
 from waitress.server import BaseWSGIServer, create_server
 
 from mnemoscope.api.app import prepare_resolvers
-from mnemoscope.local.http_errors import JsonErrorChannel
-from mnemoscope.local.wsgi import LOCAL_TENANT, ApiWsgiApp
+from mnemoscope.runtime.http_errors import JsonErrorChannel
+from mnemoscope.runtime.wsgi import LOCAL_TENANT, ApiWsgiApp
 
 # Bodies up to API Gateway's 10 MB are read (waitress buffers big ones in a temp file) so that the client gets the
 # app's 413 instead of a reset mid-upload; beyond that waitress answers 413 at once and closes.

@@ -20,7 +20,7 @@ from mnemoscope.prompts.reflection import (
     insight_update_messages,
     render_insight,
 )
-from mnemoscope.workers.reflect_subjects import NewSubject, insight_id_for, observation_items
+from mnemoscope.steps.reflect_subjects import NewSubject, insight_id_for, observation_items
 
 # Answers that mean "no value" even though the model marked them updated.
 _NO_VALUE = frozenset({"none", "unknown", "unchanged", "n/a", "null", "无", "未知", "不变"})

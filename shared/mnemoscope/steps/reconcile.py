@@ -17,7 +17,7 @@ from mnemoscope.prompts.reconcile import (
     ReconcileResult,
     reconcile_messages,
 )
-from mnemoscope.workers.extract import CandidateFact
+from mnemoscope.steps.extract import CandidateFact
 
 # Valid observations and custom memories of any date: MemoryScope only compared with "today's" memories.
 NEIGHBOUR_FILTER = MemoryFilter(types=frozenset({"observation", "custom"}), statuses=frozenset({"valid"}))

@@ -8,9 +8,9 @@ import threading
 from typing import Any
 
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.scheduler import run_scheduler
-from mnemoscope.local.server import LocalServer, serve_in_thread
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
+from mnemoscope.runtime.scheduler import run_scheduler
+from mnemoscope.runtime.server import LocalServer, serve_in_thread
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Services, build, install
 

@@ -3,7 +3,7 @@
 import threading
 from typing import Any
 
-from mnemoscope.entrypoints.context import LocalLambdaContext
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.observability import logger
 
 

@@ -7,10 +7,10 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from mnemoscope.entrypoints.context import LocalLambdaContext
-from mnemoscope.local.gateway import proxy_event, response_parts
-from mnemoscope.local.http_errors import error_body
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.observability import logger
+from mnemoscope.runtime.gateway import proxy_event, response_parts
+from mnemoscope.runtime.http_errors import error_body
 
 LOCAL_TENANT = "local"
 MAX_URL_BYTES = 8192

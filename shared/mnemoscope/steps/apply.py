@@ -8,8 +8,8 @@ from mnemoscope.domain.ids import derived_id
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.memory_index import IndexEntry
-from mnemoscope.workers.extract import CandidateFact
-from mnemoscope.workers.reconcile import Verdict
+from mnemoscope.steps.extract import CandidateFact
+from mnemoscope.steps.reconcile import Verdict
 
 NEW = Verdict("new")
 
