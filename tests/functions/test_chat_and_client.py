@@ -2,7 +2,8 @@
 
 import pytest
 
-from mnemoscope.client import BadRequest, Conflict, ConnectionFailed, MemoryClient, NotFound, Unauthorized
+from mnemoscope.client import BadRequest, Conflict, ConnectionFailed, MemoryClient, NotFound, ServerError, Unauthorized
+from mnemoscope.contracts.api import MAX_TURN_CHARS
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import QuarantineRecord
 from mnemoscope.prompts import RECALLED_MEMORY_MARKER
@@ -10,6 +11,8 @@ from mnemoscope.wiring import Services
 from tests.fakes.handler_transport import HandlerTransport
 from tests.fakes.recording_queue import RecordingJobQueue
 from tests.fakes.scripted_chat_model import ScriptedChatModel
+
+ALICE = Scope(tenant_id="local", user_id="alice")
 
 
 @pytest.fixture
@@ -62,6 +65,27 @@ def test_chat_without_a_model_is_409(local_services: Services) -> None:
     local_services.chat.__dict__["_model"] = None
     with pytest.raises(Conflict):
         MemoryClient("http://x", transport=HandlerTransport()).chat("alice", "hi")
+
+
+@pytest.mark.parametrize("reply", ["", "  \n ", "\x00"])
+def test_an_empty_model_reply_is_the_models_fault_and_nothing_is_logged(
+    client: MemoryClient, scripted_model: ScriptedChatModel, local_services: Services, reply: str
+) -> None:
+    scripted_model.script(reply)
+    with pytest.raises(ServerError) as raised:
+        client.chat("alice", "hello")
+    assert (raised.value.status, raised.value.body["error"]["code"]) == (502, "model_output_invalid")
+    assert local_services.ports.chat_log.recent(ALICE, 10) == []
+
+
+def test_an_over_long_model_reply_reaches_the_caller_whole_and_the_log_clipped(
+    client: MemoryClient, scripted_model: ScriptedChatModel, local_services: Services
+) -> None:
+    reply = "word " * 4_000  # 20,000 characters, over a turn's 16,000
+    scripted_model.script(reply)
+    assert client.chat("alice", "tell me a long story").reply == reply
+    logged = local_services.ports.chat_log.recent(ALICE, 10)
+    assert [len(t.message.content) for t in logged] == [len("tell me a long story"), MAX_TURN_CHARS]
 
 
 def test_client_maps_errors(client: MemoryClient) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Literal
 
-from mnemoscope.contracts.api import NewMessage
-from mnemoscope.domain.errors import ModelNotConfigured
+from mnemoscope.contracts.api import MAX_TURN_CHARS, NewMessage
+from mnemoscope.domain.errors import LlmOutputInvalid, ModelNotConfigured
 from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.chat_log import ChatLog
@@ -92,13 +92,17 @@ class ChatService:
             *(ChatMessage(role=t.message.role, content=t.message.content) for t in turns if t.message.role != "system"),
             ChatMessage(role="user", content=message),
         ]
-        reply = model.complete(messages)
+        reply = model.complete(messages).replace("\x00", "")
+        if not reply.strip():
+            raise LlmOutputInvalid("the chat model gave an empty reply")  # the model's fault: 502, nothing logged
         said_at = self._clock.now()
+        # The caller gets the whole reply; the log keeps what a turn may hold.
+        logged_reply = reply[:MAX_TURN_CHARS]
         self._ingest.append(
             scope,
             [
                 NewMessage(role="user", content=message, created_at=said_at),
-                NewMessage(role="assistant", content=reply, created_at=said_at + timedelta(microseconds=1)),
+                NewMessage(role="assistant", content=logged_reply, created_at=said_at + timedelta(microseconds=1)),
             ],
         )
         return ChatResult(reply=reply, memories=found.memories, recent=found.recent)
