@@ -54,8 +54,9 @@ class LocalServer:
             for channel in list(socket_map.values()):
                 channel.close()
 
-        self._server.trigger.pull_trigger(close_all)
+        # Workers first: a task that finishes after the trigger is closed would write to a closed descriptor.
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self._server.trigger.pull_trigger(close_all)
 
     def server_close(self) -> None:
         """Kept for the `serve` command's shutdown sequence; `shutdown` already released the socket."""
