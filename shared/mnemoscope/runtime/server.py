@@ -46,17 +46,24 @@ class LocalServer:
     def serve_forever(self) -> None:
         self._server.run()
 
-    def shutdown(self) -> None:
-        """Close every connection and the listening socket from the I/O thread; `serve_forever` then returns."""
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Close every connection and the listening socket from the I/O thread; `serve_forever` then returns.
+
+        Returns once the port is closed: the I/O thread runs the close asynchronously, and a caller that rebinds
+        the port (or checks it is closed) right after must not race it."""
         socket_map = self._server._map
+        closed = threading.Event()
 
         def close_all() -> None:
             for channel in list(socket_map.values()):
                 channel.close()
+            closed.set()
 
         # Workers first: a task that finishes after the trigger is closed would write to a closed descriptor.
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._server.trigger.pull_trigger(close_all)
+        if not closed.wait(timeout):  # no I/O loop is running (never served, or it died): close from here
+            close_all()
 
     def server_close(self) -> None:
         """Kept for the `serve` command's shutdown sequence; `shutdown` already released the socket."""
