@@ -106,16 +106,7 @@ class DynamoDbChatLog:
         return self._turns(scope, FIRST_TURN_SK, limit, forward=False)[::-1]
 
     def _turns(self, scope: Scope, low: str, limit: int, *, forward: bool) -> list[LoggedMessage]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":pk": item_key(scope, "")["pk"],
-                ":low": {"S": low},
-                ":high": {"S": LAST_TURN_SK},
-            },
-            "ScanIndexForward": forward,
-            "ConsistentRead": True,
-        }
+        query = turn_range_query(scope, low, LAST_TURN_SK, forward=forward)
         return [logged_message(item) for item in self._io.query(query, limit)]
 
     def get_messages(self, scope: Scope, message_ids: Sequence[str]) -> list[LoggedMessage]:
@@ -180,16 +171,7 @@ class DynamoDbChatLog:
         """Newest first; a page is one query of the turns and one of the quarantine records in its seq range."""
         below = turn_cursor_seq(cursor)
         high = turn_sk(min(below - 1, MAX_SEQ)) if cursor is not None else LAST_TURN_SK
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":pk": item_key(scope, "")["pk"],
-                ":low": {"S": FIRST_TURN_SK},
-                ":high": {"S": high},
-            },
-            "ScanIndexForward": False,
-            "ConsistentRead": True,
-        }
+        query = turn_range_query(scope, FIRST_TURN_SK, high, forward=False)
         turns = [logged_message(item) for item in self._io.query(query, limit + 1)] if below > 1 else []
         shown = turns[:limit]
         if not shown:
@@ -279,3 +261,13 @@ class DynamoDbChatLog:
                 batch = []
         if batch:
             self._io.batch_write(batch)
+
+
+def turn_range_query(scope: Scope, low: str, high: str, *, forward: bool) -> dict[str, Any]:
+    """A strongly consistent query of the scope's turns with sort keys in [low, high]."""
+    return {
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": item_key(scope, "")["pk"], ":low": {"S": low}, ":high": {"S": high}},
+        "ScanIndexForward": forward,
+        "ConsistentRead": True,
+    }
