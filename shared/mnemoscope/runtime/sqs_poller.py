@@ -46,13 +46,17 @@ class SqsPoller:
         self._thread: threading.Thread | None = None
         self._queue_arn = ""
 
-    def start(self) -> None:
+    def _describe_queue(self) -> None:
         attributes = self._client.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["All"])["Attributes"]
         self._queue_arn = attributes["QueueArn"]
         logger.info(
             "polling the job queue",
             extra={"batch_size": self._batch_size, "visibility_timeout": attributes.get("VisibilityTimeout")},
         )
+
+    def start(self) -> None:
+        """Check the queue answers (a wrong URL fails here, at startup), then poll on a background thread."""
+        self._describe_queue()
         self._thread = threading.Thread(target=self._run, name="mnemoscope-sqs-poller", daemon=True)
         self._thread.start()
 
@@ -64,6 +68,8 @@ class SqsPoller:
 
     def poll_once(self) -> int:
         """Receive one batch, run it, delete what succeeded; the number of messages received."""
+        if not self._queue_arn:
+            self._describe_queue()
         messages = self._client.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=self._batch_size,
