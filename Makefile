@@ -9,9 +9,15 @@ UV := $(CURDIR)/.tools/uv/bin/uv
 export UV
 SRC := shared functions
 OPENSEARCH_PORT ?= 9200
+# `make local-aws`: moto (DynamoDB, SQS, Secrets Manager) and its own OpenSearch node, off CI's 9200.
+LOCAL_AWS_PORT ?= 4566
+LOCAL_AWS_OPENSEARCH_PORT ?= 9210
+LOCAL_AWS_SEARCH ?= domain
+LOCAL_AWS_BIND ?= 127.0.0.1
 
 .PHONY: install run serve chat test unit lint fmt cov openapi layer-reqs validate opensearch opensearch-stop \
-        test-opensearch bench check clean
+        test-opensearch bench check clean \
+        local-aws local-aws-stop serve-aws
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
@@ -53,6 +59,16 @@ opensearch: ## fetch (Maven Central) and start a real OpenSearch + k-NN node on 
 
 opensearch-stop:
 	bash infra/opensearch/stop.sh
+
+local-aws: install ## DynamoDB + SQS (moto server) and OpenSearch on this machine, provisioned from template.yaml
+	LOCAL_AWS_PORT=$(LOCAL_AWS_PORT) LOCAL_AWS_OPENSEARCH_PORT=$(LOCAL_AWS_OPENSEARCH_PORT) \
+		LOCAL_AWS_SEARCH=$(LOCAL_AWS_SEARCH) LOCAL_AWS_BIND=$(LOCAL_AWS_BIND) bash infra/local_aws/start.sh
+
+local-aws-stop: ## stop what local-aws started
+	bash infra/local_aws/stop.sh
+
+serve-aws: install ## the memory API, consolidate worker and reflect schedule on the local-aws stand-ins
+	set -a && . .local-aws/serve.env && set +a && $(BIN)/mnemoscope serve --backend aws
 
 layer-reqs: install ## regenerate layers/worker/requirements.txt from pyproject.toml
 	$(BIN)/python infra/scripts/gen_layer_requirements.py

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["local", "aws"]
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # domain (its refresh interval), 10 s on a Serverless collection.
     opensearch_visibility_seconds: float | None = Field(default=None, ge=0, le=60)
     aws_region: str | None = None
+    # DynamoDB, SQS and Secrets Manager at one local endpoint (`make local-aws`: moto in server mode). Empty or
+    # unset in AWS: the SDK's regional endpoints. The template declares it empty so `sam local invoke
+    # --env-vars events/env.local.json` can set it (SAM only overrides variables the template declares).
+    aws_endpoint_url: str | None = None
 
     # Embeddings
     embedder: EmbedderName = "local"
@@ -80,3 +84,11 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     # `mnemoscope serve` only: seconds a connection may stay silent mid-request (-> 408) or idle (-> closed).
     http_read_timeout_seconds: int = Field(default=30, ge=1, le=600)
+    # `mnemoscope serve --backend aws` only: jobs the queue poller takes per receive (the template's event source
+    # BatchSize; `make local-aws` writes it).
+    worker_batch_size: int = Field(default=1, ge=1, le=10)
+
+    @field_validator("aws_endpoint_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

@@ -257,7 +257,7 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
 
         return OpenAIChatModel(
             settings.chat_model or "gpt-4o-mini",
-            api_key=_secret(settings.openai_api_key, settings.openai_api_key_secret),
+            api_key=_secret(settings, settings.openai_api_key, settings.openai_api_key_secret),
             base_url=settings.openai_base_url,
             timeout=settings.model_timeout_seconds,
             max_retries=settings.model_max_retries,
@@ -267,7 +267,7 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
 
         return DashScopeChatModel(
             settings.chat_model or "qwen-plus",
-            api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret),
+            api_key=_secret(settings, settings.dashscope_api_key, settings.dashscope_api_key_secret),
             timeout=settings.model_timeout_seconds,
             max_retries=settings.model_max_retries,
         )
@@ -280,7 +280,7 @@ def build_reranker(settings: Settings) -> Reranker | None:
     from mnemoscope.adapters.models.dashscope_reranker import DashScopeReranker
 
     return DashScopeReranker(
-        settings.rerank_model, api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret)
+        settings.rerank_model, api_key=_secret(settings, settings.dashscope_api_key, settings.dashscope_api_key_secret)
     )
 
 
@@ -294,7 +294,7 @@ def build_embedder(settings: Settings) -> Embedder:
 
         return OpenAIEmbedder(
             settings.embedding_model or DEFAULT_MODEL,
-            api_key=_secret(settings.openai_api_key, settings.openai_api_key_secret),
+            api_key=_secret(settings, settings.openai_api_key, settings.openai_api_key_secret),
             base_url=settings.openai_base_url,
             dimension=settings.embedding_dimension,
             max_retries=settings.model_max_retries,
@@ -304,20 +304,26 @@ def build_embedder(settings: Settings) -> Embedder:
 
     return DashScopeEmbedder(
         settings.embedding_model or DASHSCOPE_MODEL,
-        api_key=_secret(settings.dashscope_api_key, settings.dashscope_api_key_secret),
+        api_key=_secret(settings, settings.dashscope_api_key, settings.dashscope_api_key_secret),
         dimension=settings.embedding_dimension or 1024,
         max_retries=settings.model_max_retries,
     )
 
 
-def _secret(value: Any, secret_name: str | None) -> str | None:
-    """A key given directly (local use) or read from Secrets Manager through Powertools (cached 5 min)."""
+def _secret(settings: Settings, value: Any, secret_name: str | None) -> str | None:
+    """A key given directly (local use) or read from Secrets Manager through Powertools (cached 5 min); on the
+    local stand-ins (`MNEMOSCOPE_AWS_ENDPOINT_URL`) from theirs."""
     if value is not None:
         return str(value.get_secret_value())
     if secret_name:
         from aws_lambda_powertools.utilities import parameters
 
-        return str(parameters.get_secret(secret_name, max_age=300))
+        from mnemoscope.adapters.aws.clients import secrets_client
+
+        client = secrets_client(settings)
+        if client is None:
+            return str(parameters.get_secret(secret_name, max_age=300))
+        return str(parameters.SecretsProvider(boto3_client=client).get(secret_name, max_age=300))
     return None
 
 
@@ -339,6 +345,7 @@ def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruc
 def _aws_infrastructure(settings: Settings) -> Infrastructure:
     """DynamoDB chat log and memory records, SQS FIFO jobs, an OpenSearch search projection. Nothing is called
     here; clients connect lazily."""
+    from mnemoscope.adapters.aws.clients import dynamodb_client, sqs_client
     from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
     from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 
@@ -349,17 +356,19 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
     embedder = cast(Embedder, _Deferred(lambda: build_embedder(settings)))
     dimension = settings.embedding_dimension
     return Infrastructure(
-        chat_log=DynamoDbChatLog(settings.chat_table, ttl_days=settings.chat_ttl_days),
+        chat_log=DynamoDbChatLog(settings.chat_table, dynamodb_client(settings), ttl_days=settings.chat_ttl_days),
         memory_index=cast(
             MemoryIndex, _Deferred(lambda: build_aws_memory_index(settings, dimension or embedder.dimension))
         ),
-        job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url)))),  # search never sends
+        # search never sends
+        job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url), sqs_client(settings)))),
         embedder=embedder,
     )
 
 
 def build_aws_memory_index(settings: Settings, dimension: int) -> ProjectedMemoryIndex:
     """The records + projection MemoryIndex (also used by `mnemoscope reindex`)."""
+    from mnemoscope.adapters.aws.clients import dynamodb_client
     from mnemoscope.adapters.aws.dynamodb_memory_records import DynamoDbMemoryRecords
     from mnemoscope.adapters.aws.opensearch_client import build_opensearch_client
     from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection
@@ -374,4 +383,5 @@ def build_aws_memory_index(settings: Settings, dimension: int) -> ProjectedMemor
     projection = OpenSearchProjection(
         build_opensearch_client(settings), settings.opensearch_index, dimension, engine=settings.opensearch_engine
     )
-    return ProjectedMemoryIndex(DynamoDbMemoryRecords(settings.memory_table), projection, visibility_seconds=visibility)
+    records = DynamoDbMemoryRecords(settings.memory_table, dynamodb_client(settings))
+    return ProjectedMemoryIndex(records, projection, visibility_seconds=visibility)

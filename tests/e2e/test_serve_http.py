@@ -33,6 +33,7 @@ class Server:
         host: str = "127.0.0.1",
         extra_env: dict[str, str] | None = None,
         log_path: Path | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path or data_dir.parent / f"serve-{uuid.uuid4().hex[:8]}.log"
@@ -52,6 +53,7 @@ class Server:
                     "0",
                     "--data-dir",
                     str(data_dir),
+                    *extra_args,
                 ],
                 env=env,
                 stdout=log,

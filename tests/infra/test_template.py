@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from infra.cfn_yaml import load_template
 
 from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
 from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION, TTL_ATTRIBUTE
@@ -19,26 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 NO_VALUE = object()
 
 
-# A YAML loader that turns CloudFormation short tags (!Ref, !GetAtt, !Sub, !If, ...) into their long form.
-CfnLoader: Any = type("CfnLoader", (yaml.SafeLoader,), {})
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix in {"Ref", "Condition"}:
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _construct_tag)
-TEMPLATE: dict[str, Any] = yaml.load((REPO / "template.yaml").read_text(), Loader=CfnLoader)
+TEMPLATE: dict[str, Any] = load_template(REPO / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function")
 GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
