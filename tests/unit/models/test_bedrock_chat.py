@@ -88,10 +88,16 @@ def test_structured_output_is_a_forced_tool_whose_schema_is_the_response_model(b
     [request] = bedrock.requests
     assert request["modelId"] == "anthropic.claude-3-haiku-20240307-v1:0"
     assert request["messages"] == [{"role": "user", "content": [{"text": "I live in Paris."}]}]
-    assert request["system"][0]["text"].startswith("Extract.") and "JSON schema" in request["system"][0]["text"]
+    # (the schema travels once: as the tool's input schema, not also in the system prompt)
+    assert request["system"][0]["text"].startswith("Extract.") and TOOL_NAME in request["system"][0]["text"]
+    assert "JSON schema" not in request["system"][0]["text"]
     [tool] = request["toolConfig"]["tools"]
     assert tool["toolSpec"]["name"] == TOOL_NAME
-    assert tool["toolSpec"]["inputSchema"]["json"] == City.model_json_schema()
+    assert tool["toolSpec"]["inputSchema"]["json"] == {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "the city the user lives in"}},
+        "required": ["city"],
+    }
     assert request["toolConfig"]["toolChoice"] == {"tool": {"name": TOOL_NAME}}
     assert request["inferenceConfig"] == {"temperature": 0.0}
     # And the usage is what Bedrock reported

@@ -27,12 +27,17 @@ from mnemoscope.adapters.models.structured import (
     ResponseFormatRejected,
     StructuredChatModel,
     TransientModelError,
+    compact_schema,
+    schema_instruction,
 )
 from mnemoscope.domain.errors import DependencyUnavailable, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage, TokenUsage
 
 TOOL_NAME = "record_answer"
 TOOL_DESCRIPTION = "Record your answer. The input is the JSON object the instructions ask for."
+# Replaces the JSON-schema instruction in the system prompt while the tool is forced: the schema travels once, as
+# the tool's input schema, instead of twice.
+TOOL_INSTRUCTION = f"\n\nAnswer by calling the {TOOL_NAME} tool once, with the whole answer as its input."
 # Stop reasons that mean the model (or a guardrail) refused this input: retrying it fails the same way.
 REFUSALS = frozenset({"content_filtered", "guardrail_intervened"})
 # How structured output is asked for, strongest first (see the module docstring).
@@ -80,6 +85,17 @@ def converse_messages(messages: Sequence[ChatMessage]) -> tuple[list[dict[str, A
     if not turns or turns[0]["role"] != "user":
         turns.insert(0, {"role": "user", "content": [{"text": "(conversation start)"}]})
     return system, turns
+
+
+def _schema_as_tool(messages: Sequence[ChatMessage], response_model: type[BaseModel]) -> list[ChatMessage]:
+    """The messages with StructuredChatModel's schema instruction swapped for TOOL_INSTRUCTION (system prompts)."""
+    instruction = schema_instruction(response_model)
+    return [
+        ChatMessage(role="system", content=m.content.replace(instruction, TOOL_INSTRUCTION))
+        if m.role == "system" and instruction in m.content
+        else m
+        for m in messages
+    ]
 
 
 def _reply_text(response: dict[str, Any]) -> str:
@@ -140,7 +156,7 @@ class BedrockChatModel(StructuredChatModel):
             choice = self._tool_choice
             if choice >= len(TOOL_CHOICES):
                 raise ResponseFormatRejected(f"{self.model_id} takes no tool choice")
-            request = self._request_for(messages)
+            request = self._request_for(_schema_as_tool(messages, response_model))
             request["toolConfig"] = self._tool_config(response_model, TOOL_CHOICES[choice])
             try:
                 response = self._converse(request, has_tools=True)
@@ -159,7 +175,7 @@ class BedrockChatModel(StructuredChatModel):
 
     @staticmethod
     def _tool_config(response_model: type[BaseModel], choice: str) -> dict[str, Any]:
-        schema = inline_refs(response_model.model_json_schema())
+        schema = inline_refs(compact_schema(response_model))
         spec = {"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "inputSchema": {"json": schema}}
         tool_choice: dict[str, Any] = {"tool": {"name": TOOL_NAME}} if choice == "tool" else {"any": {}}
         return {"tools": [{"toolSpec": spec}], "toolChoice": tool_choice}

@@ -93,10 +93,15 @@ def _without_titles(node: Any) -> Any:
     return node
 
 
+def compact_schema(response_model: type[BaseModel]) -> dict[str, Any]:
+    """The response model's JSON schema (its Field descriptions are the contract) without the titles."""
+    schema: dict[str, Any] = _without_titles(response_model.model_json_schema())
+    return schema
+
+
 def schema_instruction(response_model: type[BaseModel]) -> str:
     """The output contract appended to the system prompt: the response model's JSON schema (Field descriptions)."""
-    compact = _without_titles(response_model.model_json_schema())
-    schema = json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
+    schema = json.dumps(compact_schema(response_model), ensure_ascii=False, separators=(",", ":"))
     return f"\n\nReply with ONE JSON object and nothing else. It must follow this JSON schema:\n{schema}"
 
 
