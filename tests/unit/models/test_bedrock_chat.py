@@ -9,11 +9,17 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 from pydantic import BaseModel, Field
 
 from mnemoscope.adapters.models.bedrock_chat import TOOL_NAME, BedrockChatModel, converse_messages, inline_refs
 from mnemoscope.domain.errors import DependencyUnavailable, LlmOutputInvalid, ModelInputRejected
 from mnemoscope.ports.chat_model import ChatMessage
+from mnemoscope.prompts.extraction import ExtractionResult
+from mnemoscope.prompts.reconcile import ReconcileResult
+from mnemoscope.prompts.reconsolidation import ReconsolidationResult
+from mnemoscope.prompts.reflection import InsightUpdateResult, SubjectResult
+from mnemoscope.prompts.time_extraction import TimeAnswer
 
 MESSAGES = [ChatMessage(role="system", content="Extract."), ChatMessage(role="user", content="I live in Paris.")]
 
@@ -286,3 +292,18 @@ def test_the_client_is_built_on_first_use_in_the_configured_region_without_sdk_r
     assert client.meta.region_name == "eu-central-1"
     assert client.meta.config.retries["total_max_attempts"] == 1
     assert model._client.get() is client
+
+
+@pytest.mark.parametrize(
+    "response_model",
+    [TimeAnswer, ReconcileResult, ReconsolidationResult, ExtractionResult, SubjectResult, InsightUpdateResult],
+)
+def test_every_prompt_response_model_makes_a_valid_self_contained_tool(response_model: type[BaseModel]) -> None:
+    # Given a response model a prompt uses, as the forced tool of a Converse request
+    config = BedrockChatModel._tool_config(response_model, "tool")
+    request = {"modelId": "amazon.nova-lite-v1:0", "messages": [], "toolConfig": config}
+    shape = boto3.client("bedrock-runtime", region_name="us-east-1").meta.service_model.operation_model("Converse")
+    # Then botocore accepts the request, and the schema needs no $defs to be read
+    validate_parameters(request, shape.input_shape)
+    schema = config["tools"][0]["toolSpec"]["inputSchema"]["json"]
+    assert schema["type"] == "object" and "$ref" not in str(schema) and "title" not in schema
