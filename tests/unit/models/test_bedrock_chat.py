@@ -131,6 +131,14 @@ def test_malformed_tool_input_is_repaired_once_and_both_requests_counted(bedrock
     assert model.usage.requests == 2
 
 
+def test_without_a_system_prompt_the_schema_still_travels_only_as_the_tool(bedrock: Recorder) -> None:
+    bedrock.tool_reply({"city": "Paris"})
+    model, _ = adapter(bedrock)
+    model.generate([ChatMessage(role="user", content="I live in Paris.")], City)
+    [system] = bedrock.requests[0]["system"]
+    assert TOOL_NAME in system["text"] and "JSON schema" not in system["text"]
+
+
 def test_a_second_malformed_answer_fails_cleanly(bedrock: Recorder) -> None:
     bedrock.tool_reply({"town": "Paris"})
     bedrock.tool_reply({"city": ["not", "a", "string"]})

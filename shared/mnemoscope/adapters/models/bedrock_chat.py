@@ -90,12 +90,15 @@ def converse_messages(messages: Sequence[ChatMessage]) -> tuple[list[dict[str, A
 def _schema_as_tool(messages: Sequence[ChatMessage], response_model: type[BaseModel]) -> list[ChatMessage]:
     """The messages with StructuredChatModel's schema instruction swapped for TOOL_INSTRUCTION (system prompts)."""
     instruction = schema_instruction(response_model)
-    return [
-        ChatMessage(role="system", content=m.content.replace(instruction, TOOL_INSTRUCTION))
-        if m.role == "system" and instruction in m.content
-        else m
-        for m in messages
-    ]
+    out: list[ChatMessage] = []
+    for message in messages:
+        if message.role == "system" and message.content == instruction.strip():  # with_schema's own system message
+            out.append(ChatMessage(role="system", content=TOOL_INSTRUCTION.strip()))
+        elif message.role == "system" and instruction in message.content:
+            out.append(ChatMessage(role="system", content=message.content.replace(instruction, TOOL_INSTRUCTION)))
+        else:
+            out.append(message)
+    return out
 
 
 def _reply_text(response: dict[str, Any]) -> str:
