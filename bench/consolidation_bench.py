@@ -27,6 +27,7 @@ from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
 from mnemoscope.adapters.local.text_terms import terms
+from mnemoscope.adapters.models.bedrock_chat import TOOL_DESCRIPTION, TOOL_INSTRUCTION, TOOL_NAME
 from mnemoscope.adapters.models.structured import RawReply, StructuredChatModel
 from mnemoscope.domain.message import Message
 from mnemoscope.domain.scope import Scope
@@ -136,6 +137,24 @@ def chat_tokens(count: Callable[[str], int], messages: Sequence[ChatMessage]) ->
     return sum(4 + count(m.content) for m in messages) + 3
 
 
+SCHEMA_MARKER = "\n\nReply with ONE JSON object and nothing else. It must follow this JSON schema:\n"
+
+
+def bedrock_tool_tokens(count: Callable[[str], int], messages: Sequence[ChatMessage]) -> int:
+    """The same request as Bedrock's forced tool use sends it: the schema leaves the system prompt for the tool
+    definition (bedrock_chat.py). The provider's own tool-use preamble is not included (docs/aws.md)."""
+    total, tool = 3, ""
+    for message in messages:
+        content = message.content
+        if message.role == "system" and SCHEMA_MARKER in content:
+            content, schema = content.split(SCHEMA_MARKER, 1)
+            content += TOOL_INSTRUCTION
+            spec = {"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "inputSchema": {"json": json.loads(schema)}}
+            tool = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+        total += 4 + count(content)
+    return total + count(tool)
+
+
 def memoryscope_estimate(count: Callable[[str], int], job: Sequence[Turn], today_obs: int) -> tuple[int, int, int]:
     """(calls, prompt tokens, completion tokens) of MemoryScope's consolidate_memory on the same job."""
     users = [t for t in job if t.role == "user"]
@@ -221,6 +240,12 @@ def print_table(results: Results, model: OracleModel, count: Callable[[str], int
     )
     print(f"| prompt tokens per user message | {prompt / users:.0f} | {ms_prompt / users:.0f} |")
     print(f"| completion tokens per user message | {completion / users:.0f} | {ms_completion / users:.0f} |")
+    tool_prompt = sum(bedrock_tool_tokens(count, messages) for messages, _ in model.exchanges)
+    print(
+        f"| prompt tokens per user message, Bedrock tool use (before the provider's tool preamble) | "
+        f"{tool_prompt / users:.0f} | n/a |"
+    )
+    print(f"| LLM calls per user message | {sum(calls) / users:.3f} | {ms_calls / users:.3f} |")
     median = statistics.median(results.pipeline_ms)
     print(f"| pipeline ms per job excl. model, median / p95 | {median:.1f} / {p95:.1f} | n/a |")
     print(

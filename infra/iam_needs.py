@@ -48,6 +48,10 @@ SEARCH_COLLECTION = frozenset({"aoss:APIAccessAll"})
 SEARCH_DOMAIN = frozenset({"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"})
 # mnemoscope.wiring._secret: the model API keys (Powertools parameters -> Secrets Manager).
 MODEL_SECRETS = frozenset({"secretsmanager:GetSecretValue"})
+# mnemoscope.adapters.models.bedrock_chat (Converse) and bedrock_embedder (InvokeModel): Converse is authorised as
+# bedrock:InvokeModel. Granted on the chosen model (and inference profile) ARNs only; tests/infra/test_iam.py checks
+# the resources too.
+BEDROCK_MODELS = frozenset({"bedrock:InvokeModel"})
 # Every function writes its logs to its own log group (LoggingConfig), which the stack creates.
 LOGS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 # The Lambda runtime's X-Ray daemon, only with EnableTracing=true.
@@ -63,7 +67,8 @@ class Uses:
     sqs_event_source: bool = False
     memory_index: bool = False
     memory_records: frozenset[str] = frozenset()
-    model_secrets: bool = False
+    # calls the chat model and the embedder: an API key from Secrets Manager, or Bedrock through IAM
+    models: bool = False
     chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -77,7 +82,7 @@ FUNCTIONS: dict[str, Uses] = {
         job_queue=frozenset({"enqueue"}),
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list", "delete", "delete_scope"}),
-        model_secrets=True,
+        models=True,
     ),
     # the job runner: consolidation (pending, advance_watermark, and a poison turn's failure streak and quarantine),
     # reflection (recent, mark_reflected), a follow-up job when more turns wait (enqueue); the index and the models.
@@ -89,7 +94,7 @@ FUNCTIONS: dict[str, Uses] = {
         sqs_event_source=True,
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list"}),
-        model_secrets=True,
+        models=True,
     ),
     # the sweep: two sparse indexes, then jobs; and the one-off {"action": "reindex"}, which reads every memory
     # record and rewrites the search projection. No model, no chat-table writes.
@@ -103,7 +108,9 @@ FUNCTIONS: dict[str, Uses] = {
 }
 
 
-def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: bool) -> frozenset[str]:
+def needed_actions(
+    function: str, *, tracing: bool, secrets: bool, collection: bool, bedrock: bool = False
+) -> frozenset[str]:
     """The actions `function`'s role must grant for one set of stack parameters."""
     uses = FUNCTIONS[function]
     actions = set(LOGS)
@@ -117,8 +124,10 @@ def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: b
         actions |= SEARCH_COLLECTION if collection else SEARCH_DOMAIN
     for method in uses.memory_records:
         actions |= MEMORY_RECORDS[method]
-    if uses.model_secrets and secrets:
+    if uses.models and secrets:
         actions |= MODEL_SECRETS
+    if uses.models and bedrock:
+        actions |= BEDROCK_MODELS
     if tracing:
         actions |= TRACING
     return frozenset(actions)

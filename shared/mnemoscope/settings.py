@@ -7,8 +7,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["local", "aws"]
-EmbedderName = Literal["local", "openai", "dashscope"]
-ChatProvider = Literal["none", "openai", "dashscope"]
+EmbedderName = Literal["local", "openai", "dashscope", "bedrock"]
+ChatProvider = Literal["none", "openai", "dashscope", "bedrock"]
 
 
 class Settings(BaseSettings):
@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     openai_api_key_secret: str | None = None
     dashscope_api_key: SecretStr | None = None
     dashscope_api_key_secret: str | None = None
+    # Amazon Bedrock (chat_provider/embedder "bedrock"): IAM, no key. The region defaults to aws_region, then to the
+    # SDK's (AWS_REGION). A chat_model may be an inference profile id (us./eu./apac./global. + model id).
+    bedrock_region: str | None = None
     model_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     model_max_retries: int = Field(default=2, ge=0, le=6)
     # /v1/chat end to end (retrieval + model attempts): under the api function's 25 s and API Gateway's 29 s.

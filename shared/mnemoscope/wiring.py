@@ -250,6 +250,10 @@ def materialized(adapter: Any) -> Any:
     return adapter._built() if isinstance(adapter, _Deferred) else adapter
 
 
+# Cheap, in-region on demand, tool use with toolChoice "tool" (docs/aws.md compares models).
+BEDROCK_CHAT_MODEL = "amazon.nova-lite-v1:0"
+
+
 def build_chat_model(settings: Settings) -> ChatModel | None:
     """The configured chat model, or None (consolidation then pauses; retrieval keeps working)."""
     if settings.chat_provider == "openai":
@@ -268,6 +272,16 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
         return DashScopeChatModel(
             settings.chat_model or "qwen-plus",
             api_key=_secret(settings, settings.dashscope_api_key, settings.dashscope_api_key_secret),
+            timeout=settings.model_timeout_seconds,
+            max_retries=settings.model_max_retries,
+        )
+    if settings.chat_provider == "bedrock":
+        from mnemoscope.adapters.models.bedrock_chat import BedrockChatModel
+
+        # The bedrock-runtime client is made on the first request, not here.
+        return BedrockChatModel(
+            settings.chat_model or BEDROCK_CHAT_MODEL,
+            region=settings.bedrock_region or settings.aws_region,
             timeout=settings.model_timeout_seconds,
             max_retries=settings.model_max_retries,
         )
@@ -298,6 +312,15 @@ def build_embedder(settings: Settings) -> Embedder:
             base_url=settings.openai_base_url,
             dimension=settings.embedding_dimension,
             max_retries=settings.model_max_retries,
+        )
+    if settings.embedder == "bedrock":
+        from mnemoscope.adapters.models.bedrock_embedder import TITAN_V2, bedrock_embedder
+
+        return bedrock_embedder(
+            settings.embedding_model or TITAN_V2,
+            settings.embedding_dimension,
+            settings.bedrock_region or settings.aws_region,
+            settings.model_max_retries,
         )
     from mnemoscope.adapters.models.dashscope_embedder import DEFAULT_MODEL as DASHSCOPE_MODEL
     from mnemoscope.adapters.models.dashscope_embedder import DashScopeEmbedder

@@ -101,3 +101,32 @@ def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object
         assert "Retry-After" in headers
     finally:
         override_services(None)
+
+
+def test_bedrock_models_are_built_on_first_use_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given bedrock for chat and embeddings, and no way to read a secret
+    from aws_lambda_powertools.utilities import parameters
+
+    from mnemoscope.adapters.models.bedrock_chat import BedrockChatModel
+    from mnemoscope.adapters.models.bedrock_embedder import BedrockCohereEmbedder, BedrockTitanEmbedder
+    from mnemoscope.wiring import build
+
+    def no_secrets(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("bedrock needs no secret")
+
+    monkeypatch.setattr(parameters, "get_secret", no_secrets)
+    settings = _settings(
+        embedder="bedrock", chat_provider="bedrock", aws_region="eu-west-1", openai_api_key=None, chat_model=None
+    )
+    # When
+    services = build(settings)
+    chat = materialized(services.chat_model)
+    embedder = materialized(services.ports.embedder)
+    # Then the defaults, in the stack's region, and no bedrock-runtime client yet
+    assert isinstance(chat, BedrockChatModel) and chat.model_id == "bedrock:amazon.nova-lite-v1:0"
+    assert isinstance(embedder, BedrockTitanEmbedder) and embedder.dimension == 1024
+    assert chat._client._client is None and chat._client._region == "eu-west-1"
+    # And a Cohere model id with its own region picks the Cohere adapter there
+    cohere = _settings(embedder="bedrock", embedding_model="cohere.embed-multilingual-v3", bedrock_region="us-west-2")
+    built = materialized(build(cohere).ports.embedder)
+    assert isinstance(built, BedrockCohereEmbedder) and built._client._region == "us-west-2"

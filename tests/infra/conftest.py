@@ -1,6 +1,7 @@
 """The template as CloudFormation sees it: translated by samtranslator in the SAM tool venv (made if missing)."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,25 @@ class Resolved:
             return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
         return node
 
+    def render(self, node: Any) -> Any:
+        """`value(node)` with Ref, Fn::FindInMap and Fn::Sub evaluated too (pseudo parameters: us-east-1, account
+        123456789012, partition aws); for checking ARNs."""
+        node = self.value(node)
+        if isinstance(node, list):
+            return [self.render(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"} and node["Ref"] in self.params | PSEUDO:
+            return (self.params | PSEUDO)[node["Ref"]]
+        if set(node) == {"Fn::FindInMap"}:
+            table, key, attribute = (self.render(n) for n in node["Fn::FindInMap"])
+            return self.render(self.template["Mappings"][table][key][attribute])
+        if set(node) == {"Fn::Sub"}:
+            text, variables = (node["Fn::Sub"], {}) if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"]
+            names = self.params | PSEUDO | {k: self.render(v) for k, v in variables.items()}
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(names[m.group(1)]), text)
+        return {k: self.render(v) for k, v in node.items()}
+
     def resources(self) -> dict[str, Any]:
         """The resources that exist for these parameters, resolved."""
         return {
@@ -87,3 +107,4 @@ class Resolved:
 
 
 _NO_VALUE = object()
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}

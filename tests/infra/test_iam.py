@@ -37,6 +37,13 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "ExistingOpenSearchDomainName": "memories",
         "EnableTracing": "true",
     },
+    "bedrock for both, no key": {"ModelProvider": "bedrock", "EmbeddingProvider": "bedrock"},
+    "bedrock chat via a profile, openai embeddings": {
+        "ModelProvider": "bedrock",
+        "ChatModel": "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "BedrockChatInferenceProfile": "us",
+        "OpenAiApiKeySecretArn": SECRET,
+    },
 }
 
 
@@ -78,8 +85,9 @@ def test_each_role_grants_exactly_the_actions_its_function_needs(
     needed = iam_needs.needed_actions(
         function,
         tracing=overrides.get("EnableTracing") == "true",
-        secrets=True,
+        secrets=any(name.endswith("ApiKeySecretArn") for name in overrides),
         collection=overrides.get("SearchTarget") == "serverless" and "ExistingOpenSearchEndpoint" not in overrides,
+        bedrock="bedrock" in (overrides.get("ModelProvider"), overrides.get("EmbeddingProvider")),
     )
     assert foreign == []
     assert sorted(granted - needed) == [], "granted but not needed"

@@ -64,6 +64,10 @@ class Resolver:
             return TEMPLATE["Mappings"][arg[0]][self.value(arg[1])][arg[2]]
         if fn == "Fn::GetAtt":
             return f"https://{arg[0].lower()}.example.com"
+        if fn == "Fn::Sub" and isinstance(arg, list):
+            text, variables = arg
+            names = self.params | {k: self.value(v) for k, v in variables.items()}
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(names[m.group(1)]), text)
         raise AssertionError(f"the test resolver does not know {fn}")
 
 
@@ -81,6 +85,14 @@ SCENARIOS = {
         "ExistingOpenSearchDomainName": "memories",
     },
     "no-chat-model": {"ModelProvider": "none", "OpenAiApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x"},
+    "bedrock-no-keys": {"ModelProvider": "bedrock", "EmbeddingProvider": "bedrock"},
+    "bedrock-profile-cohere": {
+        "ModelProvider": "bedrock",
+        "ChatModel": "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "BedrockChatInferenceProfile": "eu",
+        "EmbeddingProvider": "bedrock",
+        "EmbeddingModel": "cohere.embed-multilingual-v3",
+    },
 }
 REQUIRED_FOR_AWS = {
     "chat_table",
@@ -150,8 +162,10 @@ def test_each_function_gets_valid_complete_aws_settings(
     assert settings.embedding_dimension
     if settings.chat_provider != "none":
         assert settings.chat_model
-    for provider in {settings.chat_provider, settings.embedder} - {"none"}:
+    for provider in {settings.chat_provider, settings.embedder} - {"none", "bedrock"}:
         assert str(getattr(settings, f"{provider}_api_key_secret")).startswith("arn:aws")
+    if "bedrock" in (settings.chat_provider, settings.embedder):  # IAM, not keys
+        assert settings.openai_api_key_secret is None and settings.dashscope_api_key_secret is None
 
 
 def test_parameter_choices_are_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:

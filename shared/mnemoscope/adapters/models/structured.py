@@ -93,10 +93,15 @@ def _without_titles(node: Any) -> Any:
     return node
 
 
+def compact_schema(response_model: type[BaseModel]) -> dict[str, Any]:
+    """The response model's JSON schema (its Field descriptions are the contract) without the titles."""
+    schema: dict[str, Any] = _without_titles(response_model.model_json_schema())
+    return schema
+
+
 def schema_instruction(response_model: type[BaseModel]) -> str:
     """The output contract appended to the system prompt: the response model's JSON schema (Field descriptions)."""
-    compact = _without_titles(response_model.model_json_schema())
-    schema = json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
+    schema = json.dumps(compact_schema(response_model), ensure_ascii=False, separators=(",", ":"))
     return f"\n\nReply with ONE JSON object and nothing else. It must follow this JSON schema:\n{schema}"
 
 
@@ -173,16 +178,25 @@ class StructuredChatModel(ABC):
     def _send(self, messages: Sequence[ChatMessage], json_mode: bool, timeout: float) -> RawReply:
         """One request. Raise TransientModelError, ResponseFormatRejected or DependencyUnavailable."""
 
+    def _send_structured(
+        self, messages: Sequence[ChatMessage], response_model: type[BaseModel], timeout: float
+    ) -> RawReply:
+        """One request for a `response_model` object: JSON mode by default. An adapter whose provider has a native
+        mechanism (Bedrock's forced tool use) overrides it; the reply text is validated the same way either way."""
+        return self._send(messages, True, timeout)
+
     def generate(self, messages: Sequence[ChatMessage], response_model: type[T]) -> T:
         """Structured call with one repair request; see the ChatModel port."""
         self._last_usage = TokenUsage()
         prompt = with_schema(messages, response_model)
-        reply = self._request(prompt, json_mode=True)
+        reply = self._request(prompt, json_mode=True, response_model=response_model)
         try:
             return parse_structured(reply.text, response_model)
         except OutputInvalid as first:
             logger.warning("model output invalid, asking for a repair", extra={"model": self.model_id})
-            repaired = self._request(repair_messages(prompt, reply.text, str(first)), json_mode=True)
+            repaired = self._request(
+                repair_messages(prompt, reply.text, str(first)), json_mode=True, response_model=response_model
+            )
             try:
                 return parse_structured(repaired.text, response_model)
             except OutputInvalid as second:
@@ -193,13 +207,18 @@ class StructuredChatModel(ABC):
         self._last_usage = TokenUsage()
         return self._request(messages, json_mode=False).text
 
-    def _request(self, messages: Sequence[ChatMessage], json_mode: bool) -> RawReply:
+    def _request(
+        self, messages: Sequence[ChatMessage], json_mode: bool, response_model: type[BaseModel] | None = None
+    ) -> RawReply:
         attempt = 0
         while True:
             timeout = self._attempt_timeout()
             use_json = json_mode and self._json_mode
             try:
-                reply = self._send(messages, use_json, timeout)
+                if use_json and response_model is not None:
+                    reply = self._send_structured(messages, response_model, timeout)
+                else:
+                    reply = self._send(messages, use_json, timeout)
             except ResponseFormatRejected as error:
                 if not use_json:
                     raise DependencyUnavailable(f"{self.model_id} rejected a plain request: {error}") from error
