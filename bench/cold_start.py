@@ -5,16 +5,18 @@ Each sample is a new interpreter that imports `functions.<name>.handler` and han
 api (health), api (search), consolidate (one job record, whose pending turn makes one model call) and reflect (a
 schedule tick). Every network call goes to a stub on 127.0.0.1 started by this script: DynamoDB, SQS (through
 AWS_ENDPOINT_URL), OpenSearch, and an OpenAI-compatible server for the embedder and the chat model (through
-MNEMOSCOPE_OPENAI_BASE_URL). So a sample counts imports, client construction and wiring, plus loopback round
-trips, never the internet. Model keys are given directly: a real cold start adds one Secrets Manager call for the
-routes that need a model. The ratio is (import + first request) / the bare `import boto3` of the same run.
+MNEMOSCOPE_OPENAI_BASE_URL), or with `--provider bedrock` Bedrock's InvokeModel (Titan embeddings) and Converse
+(the chat model's forced tool) through the same AWS endpoint. So a sample counts imports, client construction and
+wiring, plus loopback round trips, never the internet. Model keys are given directly: a real cold start with a
+key-based provider adds one Secrets Manager call for the routes that need a model (Bedrock needs none).
+The ratio is (import + first request) / the bare `import boto3` of the same run.
 
 Bytecode: every interpreter reads compiled modules from a bench-owned PYTHONPYCACHEPREFIX, filled by one warm-up
 round that is not measured, as the Lambda runtime reads the .pyc files that the layer ships (layers/worker/Makefile
 compiles them for python3.12). `--no-bytecode` measures compiling every module from source instead (what a layer
 without .pyc costs, since /opt is read-only).
 
-Usage: .venv/bin/python bench/cold_start.py [--runs 5]
+Usage: .venv/bin/python bench/cold_start.py [--runs 5] [--provider openai|bedrock]
 """
 
 import argparse
@@ -33,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / ".aws-sam" / "build" / "WorkerLayer" / "python"
 DIMENSION = 64
+BEDROCK_DIMENSION = 256  # the smallest Titan V2 accepts
+EMPTY_EXTRACTION = {"turns": [{"message_id": "m1", "score": 0, "facts": []}]}  # the model's answer: nothing to keep
 CASES = {  # label: (function, event)
     "api: health": ("api", "api/health_no_api_key.json"),
     "api: search": ("api", "api/search.json"),
@@ -109,22 +113,32 @@ class Stub(BaseHTTPRequestHandler):
         if target.startswith("AmazonSQS"):
             md5 = hashlib.md5(body["MessageBody"].encode()).hexdigest()
             return self._reply(200, {"MessageId": "bench", "MD5OfMessageBody": md5, "SequenceNumber": "1"})
+        return self._reply(200, self._model_or_search(body))
+
+    def _model_or_search(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.path.endswith("/embeddings"):
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
             vector = [1.0 / DIMENSION**0.5] * DIMENSION
             data = [{"object": "embedding", "index": i, "embedding": vector} for i in range(len(inputs))]
             usage = {"prompt_tokens": 8, "total_tokens": 8}
-            return self._reply(200, {"object": "list", "data": data, "model": body["model"], "usage": usage})
+            return {"object": "list", "data": data, "model": body["model"], "usage": usage}
         if self.path.endswith("/chat/completions"):
-            content = json.dumps({"turns": [{"message_id": "m1", "score": 0, "facts": []}]})
+            content = json.dumps(EMPTY_EXTRACTION)
             choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
             usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
             reply = {"id": "b", "object": "chat.completion", "created": 0, "model": body["model"], "usage": usage}
-            return self._reply(200, reply | {"choices": [choice]})
+            return reply | {"choices": [choice]}
+        if self.path.startswith("/model/") and self.path.endswith("/invoke"):  # Titan Text Embeddings V2
+            return {"embedding": [1.0 / BEDROCK_DIMENSION**0.5] * BEDROCK_DIMENSION, "inputTextTokenCount": 8}
+        if self.path.startswith("/model/") and self.path.endswith("/converse"):  # the forced tool's input
+            content = [{"toolUse": {"toolUseId": "t1", "name": "record_answer", "input": EMPTY_EXTRACTION}}]
+            usage = {"inputTokens": 100, "outputTokens": 20, "totalTokens": 120}
+            reply = {"output": {"message": {"role": "assistant", "content": content}}, "stopReason": "tool_use"}
+            return reply | {"usage": usage, "metrics": {"latencyMs": 1}}
         if self.path.endswith("/_search"):
             hits = {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []}
-            return self._reply(200, {"took": 1, "timed_out": False, "hits": hits})
-        return self._reply(200, {})
+            return {"took": 1, "timed_out": False, "hits": hits}
+        return {}
 
     @staticmethod
     def _dynamodb(operation: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -142,35 +156,46 @@ class Stub(BaseHTTPRequestHandler):
         return {}
 
 
-def environment(port: int, *, bytecode: bool) -> dict[str, str]:
+def model_settings(provider: str, stub: str) -> dict[str, str]:
+    """The embedder and chat model: OpenAI's SDK against the stub, or Bedrock (boto3, already imported) against it."""
+    if provider == "bedrock":
+        return {
+            "MNEMOSCOPE_EMBEDDER": "bedrock",
+            "MNEMOSCOPE_EMBEDDING_MODEL": "amazon.titan-embed-text-v2:0",
+            "MNEMOSCOPE_EMBEDDING_DIMENSION": str(BEDROCK_DIMENSION),
+            "MNEMOSCOPE_CHAT_PROVIDER": "bedrock",
+            "MNEMOSCOPE_CHAT_MODEL": "amazon.nova-lite-v1:0",
+        }
+    return {} | model_settings(provider, stub)
+
+
+def environment(port: int, *, bytecode: bool, provider: str = "openai") -> dict[str, str]:
     stub = f"http://127.0.0.1:{port}"
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("MNEMOSCOPE_", "AWS_", "POWERTOOLS_", "PYTHON"))}
     if bytecode:
         keep["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "mnemoscope-bench-pycache")
     else:
         keep["PYTHONDONTWRITEBYTECODE"] = "1"
-    return keep | {
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}",
-        "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_ENDPOINT_URL": stub,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "mnemoscope",
-        "MNEMOSCOPE_BACKEND": "aws",
-        "MNEMOSCOPE_CHAT_TABLE": "chat",
-        "MNEMOSCOPE_JOBS_QUEUE_URL": f"{stub}/123456789012/jobs.fifo",
-        "MNEMOSCOPE_OPENSEARCH_ENDPOINT": stub,
-        "MNEMOSCOPE_OPENSEARCH_AUTH": "none",
-        "MNEMOSCOPE_EMBEDDER": "openai",
-        "MNEMOSCOPE_EMBEDDING_MODEL": "text-embedding-3-small",
-        "MNEMOSCOPE_EMBEDDING_DIMENSION": str(DIMENSION),
-        "MNEMOSCOPE_CHAT_PROVIDER": "openai",
-        "MNEMOSCOPE_CHAT_MODEL": "gpt-4o-mini",
-        "MNEMOSCOPE_OPENAI_BASE_URL": f"{stub}/v1",
-        "MNEMOSCOPE_OPENAI_API_KEY": "bench",
-    }
+    return (
+        keep
+        | {
+            "PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}",
+            "AWS_LAMBDA_FUNCTION_NAME": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_ENDPOINT_URL": stub,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "mnemoscope",
+            "MNEMOSCOPE_BACKEND": "aws",
+            "MNEMOSCOPE_CHAT_TABLE": "chat",
+            "MNEMOSCOPE_MEMORY_TABLE": "memories",
+            "MNEMOSCOPE_JOBS_QUEUE_URL": f"{stub}/123456789012/jobs.fifo",
+            "MNEMOSCOPE_OPENSEARCH_ENDPOINT": stub,
+            "MNEMOSCOPE_OPENSEARCH_AUTH": "none",
+        }
+        | model_settings(provider, stub)
+    )
 
 
 def sample(case: str, env: dict[str, str]) -> dict[str, Any]:
@@ -202,10 +227,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source each time")
+    parser.add_argument(
+        "--provider",
+        choices=["openai", "bedrock"],
+        default="openai",
+        help="the embedder and chat model (default openai)",
+    )
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = environment(server.server_address[1], bytecode=not args.no_bytecode)
+    env = environment(server.server_address[1], bytecode=not args.no_bytecode, provider=args.provider)
     if not args.no_bytecode:  # warm-up: fills the bytecode cache, not measured
         bare_boto3(env)
         for case in CASES:
@@ -218,7 +249,7 @@ def main() -> None:
     server.shutdown()
     boto3_ms = statistics.median(boto3_samples) * 1000
     mode = "from source, no bytecode" if args.no_bytecode else "with bytecode"
-    print(f"bare `import boto3`: {boto3_ms:.0f} ms (median of {args.runs}, {mode})\n")
+    print(f"models: {args.provider}; bare `import boto3`: {boto3_ms:.0f} ms (median of {args.runs}, {mode})\n")
     print("| function: first request | import ms | first request ms | import + first ms | × import boto3 | answer |")
     print("|---|---:|---:|---:|---:|---|")
     for case, runs in samples.items():

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 import boto3
-from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.settings import Settings
+
+
+def _import_without_async_transport() -> None:
+    """opensearch-py imports its asyncio transport whenever aiohttp is installed (dashscope depends on it): ~0.2 s of
+    every cold start that touches the index, for a transport this client never uses. The package treats that
+    transport as optional (it catches the ImportError), so its one aiohttp import is hidden while the package loads,
+    and only then: anything imported later sees the real modules."""
+    if "opensearchpy" in sys.modules:
+        return
+    hidden = "opensearchpy._async._extra_imports"
+    sys.modules[hidden] = None  # type: ignore[assignment]  # None in sys.modules = "cannot be imported"
+    try:
+        import opensearchpy  # noqa: F401
+    finally:
+        del sys.modules[hidden]
+
+
+_import_without_async_transport()
+
+from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection  # noqa: E402
 
 Auth = Literal["none", "sigv4-es", "sigv4-aoss"]
 
