@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["local", "aws"]
@@ -80,3 +80,26 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     # `mnemoscope serve` only: seconds a connection may stay silent mid-request (-> 408) or idle (-> closed).
     http_read_timeout_seconds: int = Field(default=30, ge=1, le=600)
+
+    # Memory change events (docs/aws.md, "Memory events"). AWS: the EventBridge bus ("default" or a bus name);
+    # unset = no events. Local (`serve`): comma-separated http(s) webhook URLs, signed with the secret.
+    event_bus_name: str | None = None
+    event_source: str = Field(default="mnemoscope", min_length=1, max_length=256)
+    # Off by default: events carry ids, scope, type and time; memory text only when the operator opts in.
+    events_include_content: bool = False
+    webhook_urls: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_backlog: int = Field(default=1000, ge=1, le=100_000)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_urls(cls, value: str) -> str:
+        for url in webhook_url_list(value):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError("each webhook URL must start with http:// or https://")
+        return value
+
+
+def webhook_url_list(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]

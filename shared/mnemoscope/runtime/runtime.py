@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+from mnemoscope.adapters.local.webhook_memory_events import WebhookMemoryEvents
 from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.runtime.scheduler import run_scheduler
 from mnemoscope.runtime.server import LocalServer, serve_in_thread
@@ -44,13 +45,19 @@ class LocalRuntime:
         except BaseException:
             queue.stop()
             raise
+        events = services.ports.memory_events
+        if isinstance(events, WebhookMemoryEvents):
+            events.start()  # the delivery thread lives as long as serve
         install(services)
         return cls(server, services, queue)
 
     def run(self, stop: threading.Event, reflect_every_seconds: float) -> None:
-        """Serve HTTP and sweep for reflection until `stop` is set; then close the server and drain the queue."""
+        """Serve HTTP and sweep for reflection until `stop` is set; then close the server, drain the queue and stop
+        the webhook delivery (after the queue: the jobs it drains may still announce changes)."""
         serve_in_thread(self.server)
         run_scheduler(stop, reflect_every_seconds)
         self.server.shutdown()
         self.server.server_close()
         self._queue.stop()
+        if self.services.ports.memory_events is not None:
+            self.services.ports.memory_events.close()
