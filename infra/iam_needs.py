@@ -48,6 +48,9 @@ SEARCH_COLLECTION = frozenset({"aoss:APIAccessAll"})
 SEARCH_DOMAIN = frozenset({"es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"})
 # mnemoscope.wiring._secret: the model API keys (Powertools parameters -> Secrets Manager).
 MODEL_SECRETS = frozenset({"secretsmanager:GetSecretValue"})
+# mnemoscope.adapters.aws.eventbridge_memory_events.EventBridgeMemoryEvents.publish, on the stack's one bus: the
+# functions that write memories (MemoryEventBus != none).
+MEMORY_EVENTS = frozenset({"events:PutEvents"})
 # Every function writes its logs to its own log group (LoggingConfig), which the stack creates.
 LOGS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 # The Lambda runtime's X-Ray daemon, only with EnableTracing=true.
@@ -64,6 +67,7 @@ class Uses:
     memory_index: bool = False
     memory_records: frozenset[str] = frozenset()
     model_secrets: bool = False
+    publishes_memory_events: bool = False  # writes memories: create, supersede, delete, forget
     chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -78,6 +82,7 @@ FUNCTIONS: dict[str, Uses] = {
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list", "delete", "delete_scope"}),
         model_secrets=True,
+        publishes_memory_events=True,
     ),
     # the job runner: consolidation (pending, advance_watermark, and a poison turn's failure streak and quarantine),
     # reflection (recent, mark_reflected), a follow-up job when more turns wait (enqueue); the index and the models.
@@ -90,6 +95,7 @@ FUNCTIONS: dict[str, Uses] = {
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list"}),
         model_secrets=True,
+        publishes_memory_events=True,
     ),
     # the sweep: two sparse indexes, then jobs; and the one-off {"action": "reindex"}, which reads every memory
     # record and rewrites the search projection. No model, no chat-table writes.
@@ -103,7 +109,9 @@ FUNCTIONS: dict[str, Uses] = {
 }
 
 
-def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: bool) -> frozenset[str]:
+def needed_actions(
+    function: str, *, tracing: bool, secrets: bool, collection: bool, events: bool = True
+) -> frozenset[str]:
     """The actions `function`'s role must grant for one set of stack parameters."""
     uses = FUNCTIONS[function]
     actions = set(LOGS)
@@ -119,6 +127,8 @@ def needed_actions(function: str, *, tracing: bool, secrets: bool, collection: b
         actions |= MEMORY_RECORDS[method]
     if uses.model_secrets and secrets:
         actions |= MODEL_SECRETS
+    if uses.publishes_memory_events and events:
+        actions |= MEMORY_EVENTS
     if tracing:
         actions |= TRACING
     return frozenset(actions)

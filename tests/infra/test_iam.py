@@ -17,8 +17,10 @@ from mnemoscope.adapters.aws.dynamodb_memory_records import (
     RecordChange,
 )
 from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
+from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.contracts.jobs import ScopeJob
+from mnemoscope.domain import memory_events
 from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
 from mnemoscope.ports.memory_index import ANY
 from tests.contracts.builders import T0, memory, message, scope
@@ -37,6 +39,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "ExistingOpenSearchDomainName": "memories",
         "EnableTracing": "true",
     },
+    "no memory events": {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": "none"},
+    "own memory event bus": {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": "create"},
 }
 
 
@@ -80,6 +84,7 @@ def test_each_role_grants_exactly_the_actions_its_function_needs(
         tracing=overrides.get("EnableTracing") == "true",
         secrets=True,
         collection=overrides.get("SearchTarget") == "serverless" and "ExistingOpenSearchEndpoint" not in overrides,
+        events=overrides.get("MemoryEventBus", "default") != "none",
     )
     assert foreign == []
     assert sorted(granted - needed) == [], "granted but not needed"
@@ -106,6 +111,37 @@ def test_only_xray_is_granted_on_every_resource_and_reflect_queries_only_its_ind
     [query] = [s for s in reflect if _actions([s]) == {"dynamodb:Query"}]
     indexes = iam_needs.FUNCTIONS["ReflectFunction"].chat_log_indexes
     assert {r["Fn::Sub"] for r in query["Resource"]} == {f"${{ChatTable.Arn}}/index/{name}" for name in indexes}
+
+
+@pytest.mark.parametrize(
+    ("bus", "resource"),
+    [
+        ("default", {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}),
+        ("create", {"Fn::GetAtt": ["MemoryEvents", "Arn"]}),
+    ],
+)
+def test_memory_events_are_published_to_exactly_the_stack_bus(
+    translated: dict[str, Any], bus: str, resource: dict[str, Any]
+) -> None:
+    resolved = Resolved(translated, {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": bus})
+    resources = resolved.resources()
+    for function, uses in iam_needs.FUNCTIONS.items():
+        statements, _ = _statements(resources, function)
+        granting = [s for s in statements if iam_needs.MEMORY_EVENTS & _actions([s])]
+        assert [s["Resource"] for s in granting] == ([resource] if uses.publishes_memory_events else []), function
+    bus_variable = resolved.value(translated["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"])
+    expected = {"Ref": "MemoryEvents"} if bus == "create" else "default"
+    assert bus_variable["MNEMOSCOPE_EVENT_BUS_NAME"] == expected
+
+
+def test_the_publisher_map_covers_what_publish_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        calls: list[str] = []
+        client = boto3.client("events", region_name="us-east-1")
+        client.meta.events.register("before-call", lambda model, **_: calls.append(f"events:{model.name}"))
+        EventBridgeMemoryEvents("default", client=client).publish([memory_events.deleted(memory("m1", "x"), T0)])
+    assert set(calls) == set(iam_needs.MEMORY_EVENTS)
 
 
 # ---------------------------------------------------------------- iam_needs against the adapters' real calls
