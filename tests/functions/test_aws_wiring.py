@@ -9,9 +9,12 @@ from moto import mock_aws
 
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
 from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
+from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.domain import memory_events
 from mnemoscope.domain.errors import ConfigurationError
+from mnemoscope.services.memory_events import PublishingMemoryIndex
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import (
     Infrastructure,
@@ -21,6 +24,7 @@ from mnemoscope.wiring import (
     materialized,
     override_services,
 )
+from tests.contracts.builders import T0, memory
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.functions.api_calls import call_event
 
@@ -101,3 +105,14 @@ def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object
         assert "Retry-After" in headers
     finally:
         override_services(None)
+
+
+def test_a_named_bus_wires_eventbridge_and_no_bus_wires_nothing(aws: None) -> None:
+    assert _aws_infrastructure(_settings()).memory_events is None
+    infra = _aws_infrastructure(_settings(event_bus_name="default", event_source="acme.memory"))
+    publisher = materialized(infra.memory_events)
+    assert isinstance(publisher, EventBridgeMemoryEvents)
+    assert publisher.entry(memory_events.deleted(memory("m1", "x"), T0))["Source"] == "acme.memory"
+    # and every service writes through the publishing index
+    services = assemble(_settings(), infra)
+    assert isinstance(services.memories._index, PublishingMemoryIndex)
