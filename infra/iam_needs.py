@@ -51,6 +51,12 @@ MODEL_SECRETS = frozenset({"secretsmanager:GetSecretValue"})
 # mnemoscope.adapters.aws.eventbridge_memory_events.EventBridgeMemoryEvents.publish, on the stack's one bus: the
 # functions that write memories (MemoryEventBus != none).
 MEMORY_EVENTS = frozenset({"events:PutEvents"})
+# mnemoscope.adapters.aws.dynamodb_event_outbox.DynamoDbEventOutbox, per method (its own table).
+EVENT_OUTBOX: dict[str, frozenset[str]] = {
+    "hold": frozenset({"dynamodb:BatchWriteItem"}),
+    "release": frozenset({"dynamodb:BatchWriteItem"}),
+    "held": frozenset({"dynamodb:Scan"}),
+}
 # Every function writes its logs to its own log group (LoggingConfig), which the stack creates.
 LOGS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 # The Lambda runtime's X-Ray daemon, only with EnableTracing=true.
@@ -67,7 +73,8 @@ class Uses:
     memory_index: bool = False
     memory_records: frozenset[str] = frozenset()
     model_secrets: bool = False
-    publishes_memory_events: bool = False  # writes memories: create, supersede, delete, forget
+    publishes_memory_events: bool = False  # writes memories (create, supersede, delete, forget) or relays events
+    event_outbox: frozenset[str] = frozenset()
     chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -83,6 +90,7 @@ FUNCTIONS: dict[str, Uses] = {
         memory_records=frozenset({"put", "get_many", "list", "delete", "delete_scope"}),
         model_secrets=True,
         publishes_memory_events=True,
+        event_outbox=frozenset({"hold", "release"}),
     ),
     # the job runner: consolidation (pending, advance_watermark, and a poison turn's failure streak and quarantine),
     # reflection (recent, mark_reflected), a follow-up job when more turns wait (enqueue); the index and the models.
@@ -96,6 +104,7 @@ FUNCTIONS: dict[str, Uses] = {
         memory_records=frozenset({"put", "get_many", "list"}),
         model_secrets=True,
         publishes_memory_events=True,
+        event_outbox=frozenset({"hold", "release"}),
     ),
     # the sweep: two sparse indexes, then jobs; and the one-off {"action": "reindex"}, which reads every memory
     # record and rewrites the search projection. No model, no chat-table writes.
@@ -105,6 +114,9 @@ FUNCTIONS: dict[str, Uses] = {
         chat_log_indexes=frozenset({"reflect-due", "pending"}),
         memory_index=True,
         memory_records=frozenset({"scan", "get_many"}),
+        # the event relay: what the outbox still holds, checked against the records, published, released
+        publishes_memory_events=True,
+        event_outbox=frozenset({"held", "release"}),
     ),
 }
 
@@ -129,6 +141,8 @@ def needed_actions(
         actions |= MODEL_SECRETS
     if uses.publishes_memory_events and events:
         actions |= MEMORY_EVENTS
+        for method in uses.event_outbox:
+            actions |= EVENT_OUTBOX[method]
     if tracing:
         actions |= TRACING
     return frozenset(actions)

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # unset = no events. Local (`serve`): comma-separated http(s) webhook URLs, signed with the secret.
     event_bus_name: str | None = None
     event_source: str = Field(default="mnemoscope", min_length=1, max_length=256)
+    # AWS: the DynamoDB table holding events between a memory write and their publication (the reflect sweep
+    # publishes what a failed or crashed writer left there). Unset = publish after the write, no outbox.
+    event_outbox_table: str | None = None
     # Off by default: events carry ids, scope, type and time; memory text only when the operator opts in.
     events_include_content: bool = False
     webhook_urls: str = ""

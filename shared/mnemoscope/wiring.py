@@ -19,7 +19,7 @@ from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
-from mnemoscope.ports.memory_events import MemoryEventPublisher
+from mnemoscope.ports.memory_events import MemoryEventOutbox, MemoryEventPublisher
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.ports.reranker import Reranker
 from mnemoscope.settings import Settings, webhook_url_list
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.memory_events import EventRelay
     from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.retrieval import RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
@@ -53,6 +54,8 @@ class Services:
     # services above, never these (tests/functions/test_handlers_use_services.py).
     ports: Infrastructure
     chat_model: ChatModel | None = None
+    # Publishes what the event outbox still holds (the reflect sweep runs it); None without an outbox.
+    event_relay: EventRelay | None = None
 
     @property
     def consolidation_status(self) -> str:
@@ -71,6 +74,7 @@ class Infrastructure:
     embedder: Embedder
     # Who hears about memory changes; None = nobody (the services then write through the index unwrapped).
     memory_events: MemoryEventPublisher | None = None
+    memory_event_outbox: MemoryEventOutbox | None = None
 
 
 def assemble(
@@ -86,7 +90,7 @@ def assemble(
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
-    from mnemoscope.services.memory_events import PublishingMemoryIndex
+    from mnemoscope.services.memory_events import EventRelay, PublishingMemoryIndex
     from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.reflection import ReflectionService
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
@@ -96,10 +100,14 @@ def assemble(
     clock = clock or SystemClock()
     # Every memory write goes through the index port: wrapping it announces the changes of every service.
     index: MemoryIndex = infra.memory_index
+    relay = None
     if infra.memory_events is not None:
+        outbox = infra.memory_event_outbox
         index = PublishingMemoryIndex(
-            index, infra.memory_events, clock, include_content=settings.events_include_content
+            index, infra.memory_events, clock, outbox=outbox, include_content=settings.events_include_content
         )
+        if outbox is not None:
+            relay = EventRelay(infra.memory_index, outbox, infra.memory_events, clock)
     consolidation = ConsolidationService(
         infra.chat_log,
         index,
@@ -144,6 +152,7 @@ def assemble(
         messages=MessageLogService(infra.chat_log, infra.job_queue, clock),
         scheduler=JobScheduler(infra.chat_log, infra.job_queue, clock, consolidating=chat_model is not None),
         chat_model=chat_model,
+        event_relay=relay,
     )
 
 
@@ -399,7 +408,21 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
         job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url)))),  # search never sends
         embedder=embedder,
         memory_events=build_memory_events(settings),
+        memory_event_outbox=_event_outbox(settings),
     )
+
+
+def _event_outbox(settings: Settings) -> MemoryEventOutbox | None:
+    if not settings.event_bus_name or not settings.event_outbox_table:
+        return None
+    table = settings.event_outbox_table
+
+    def outbox() -> MemoryEventOutbox:
+        from mnemoscope.adapters.aws.dynamodb_event_outbox import DynamoDbEventOutbox
+
+        return DynamoDbEventOutbox(table)
+
+    return cast(MemoryEventOutbox, _Deferred(outbox))
 
 
 def build_aws_memory_index(settings: Settings, dimension: int) -> ProjectedMemoryIndex:

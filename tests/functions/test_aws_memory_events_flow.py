@@ -7,20 +7,28 @@ forget the user."""
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
 
+from functions.reflect.handler import lambda_handler as reflect_handler
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_event_outbox import OUTBOX_TABLE_DEFINITION, DynamoDbEventOutbox
 from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
 from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.domain.ids import derived_id
+from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, assemble, override_services
 from tests import opensearch_target
+from tests.fakes.clock import FixedClock
+from tests.fakes.flaky_publisher import FlakyPublisher
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.fakes.scripted_chat_model import ScriptedChatModel, as_json
 from tests.functions.api_calls import call_event
@@ -32,10 +40,21 @@ search_target = opensearch_target.search_target
 BUS = "mnemoscope-memory-events"
 
 
+@dataclass
+class Stack:
+    jobs: str
+    heard: str
+    model: ScriptedChatModel
+    bus: FlakyPublisher
+    clock: FixedClock
+
+
 @pytest.fixture
-def stack(search_target: SearchTarget) -> Iterator[tuple[str, str, ScriptedChatModel]]:
+def stack(search_target: SearchTarget) -> Iterator[Stack]:
     with mock_aws():
-        boto3.client("dynamodb").create_table(TableName="chat", **CHAT_TABLE_DEFINITION)
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(TableName="chat", **CHAT_TABLE_DEFINITION)
+        dynamodb.create_table(TableName="outbox", **OUTBOX_TABLE_DEFINITION)
         sqs = boto3.client("sqs")
         jobs = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         # The subscriber: a rule on the stack's source that forwards every event to a queue.
@@ -47,12 +66,14 @@ def stack(search_target: SearchTarget) -> Iterator[tuple[str, str, ScriptedChatM
         events.put_targets(Rule="all-memory-events", EventBusName=BUS, Targets=[{"Id": "heard", "Arn": heard_arn}])
         embedder = HashEmbedder()
         model = ScriptedChatModel()
+        bus = FlakyPublisher(EventBridgeMemoryEvents(BUS))
         infra = Infrastructure(
             chat_log=DynamoDbChatLog("chat"),
             memory_index=search_target.memory_index("memories", embedder.dimension),
             job_queue=SqsJobQueue(jobs),
             embedder=embedder,
-            memory_events=EventBridgeMemoryEvents(BUS),
+            memory_events=bus,
+            memory_event_outbox=DynamoDbEventOutbox("outbox"),
         )
         settings = Settings.model_validate(
             {
@@ -61,12 +82,14 @@ def stack(search_target: SearchTarget) -> Iterator[tuple[str, str, ScriptedChatM
                 "memory_table": "memories",
                 "jobs_queue_url": jobs,
                 "event_bus_name": BUS,
+                "event_outbox_table": "outbox",
                 "consolidation_min_similarity": 0.0,
             }
         )
-        override_services(assemble(settings, infra, chat_model=model))
+        clock = FixedClock(datetime.now(UTC))
+        override_services(assemble(settings, infra, clock=clock, chat_model=model))
         try:
-            yield jobs, heard, model
+            yield Stack(jobs, heard, model, bus, clock)
         finally:
             override_services(None)
 
@@ -87,10 +110,8 @@ def _say(user_text: str, message_id: str) -> None:
     assert call_event("append_messages", body=body)[0] == 202
 
 
-def test_one_event_per_change_with_the_right_ids(
-    stack: tuple[str, str, ScriptedChatModel], search_target: SearchTarget
-) -> None:
-    jobs, heard, model = stack
+def test_one_event_per_change_with_the_right_ids(stack: Stack, search_target: SearchTarget) -> None:
+    jobs, heard, model = stack.jobs, stack.heard, stack.model
     # Given a consolidated fact
     _say("I work as a nurse.", "m-1")
     nurse = {"content": "The user works as a nurse.", "keywords": ["job", "nurse"]}
@@ -147,3 +168,45 @@ def test_one_event_per_change_with_the_right_ids(
     assert superseded["event_id"] == derived_id(
         "evt", "memory.superseded", ALICE.key, nurse_id, teacher_created["memory_id"]
     )
+
+
+def test_changes_a_failed_publish_left_behind_are_published_by_the_reflect_sweep(
+    stack: Stack, search_target: SearchTarget
+) -> None:
+    # Given a consolidated fact, announced
+    _say("I work as a nurse.", "m-1")
+    nurse = {"content": "The user works as a nurse.", "keywords": ["job", "nurse"]}
+    stack.model.script(as_json({"turns": [{"message_id": "m-1", "score": 3, "facts": [nurse]}]}))
+    assert _deliver(stack.jobs) == {"batchItemFailures": []}
+    [created] = _heard(stack.heard)
+    nurse_id = created["detail"]["memory_id"]
+    search_target.settle()
+    # When the bus is down while a contradicting turn is consolidated
+    stack.bus.failing = True
+    _say("I quit; I am a teacher now.", "m-2")
+    teacher = {"content": "The user works as a teacher.", "keywords": ["job", "teacher"]}
+    stack.model.script(
+        as_json({"turns": [{"message_id": "m-2", "score": 3, "facts": [teacher]}]}),
+        as_json({"decisions": [{"fact": "F1", "decision": "contradicts", "target": "M1"}]}),
+    )
+    # Then the job fails (its whole batch: SQS will retry it), though the supersede is committed; nothing was heard
+    with pytest.raises(BatchProcessingError, match="event bus down"):
+        _deliver(stack.jobs)
+    _, old, _ = call_event("get_memory", path=f"/v1/memories/{nurse_id}")
+    assert old["memory"]["status"] == "expired"
+    assert _heard(stack.heard) == []
+    # When the bus is back and the reflect sweep runs after the outbox's grace period
+    stack.bus.failing = False
+    stack.clock.advance(minutes=6)
+    swept = reflect_handler({"min_observations": 99}, LocalLambdaContext("reflect"))
+    # Then the held create and supersede are published, with the ids their change derives
+    assert (swept["events_relayed"], swept["events_discarded"]) == (2, 0)
+    heard = {e["detail-type"]: e["detail"] for e in _heard(stack.heard)}
+    teacher_id = old["memory"]["superseded_by"]
+    assert heard["Memory Superseded"]["event_id"] == derived_id(
+        "evt", "memory.superseded", ALICE.key, nurse_id, teacher_id
+    )
+    assert heard["Memory Created"]["memory_id"] == teacher_id
+    # And the outbox is empty: the next sweep publishes nothing again
+    again = reflect_handler({"min_observations": 99}, LocalLambdaContext("reflect"))
+    assert (again["events_relayed"], again["events_discarded"]) == (0, 0)

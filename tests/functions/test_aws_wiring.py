@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_event_outbox import DynamoDbEventOutbox
 from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
 from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
@@ -113,6 +114,12 @@ def test_a_named_bus_wires_eventbridge_and_no_bus_wires_nothing(aws: None) -> No
     publisher = materialized(infra.memory_events)
     assert isinstance(publisher, EventBridgeMemoryEvents)
     assert publisher.entry(memory_events.deleted(memory("m1", "x"), T0))["Source"] == "acme.memory"
-    # and every service writes through the publishing index
+    # and every service writes through the publishing index; without an outbox table there is nothing to relay
     services = assemble(_settings(), infra)
     assert isinstance(services.memories._index, PublishingMemoryIndex)
+    assert services.event_relay is None
+    # With the outbox table the events are held around each write, and the reflect sweep relays the leftovers
+    settings = _settings(event_bus_name="default", event_outbox_table="outbox")
+    infra = _aws_infrastructure(settings)
+    assert isinstance(materialized(infra.memory_event_outbox), DynamoDbEventOutbox)
+    assert assemble(settings, infra).event_relay is not None

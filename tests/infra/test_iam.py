@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from infra import iam_needs
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_event_outbox import OUTBOX_TABLE_DEFINITION, DynamoDbEventOutbox
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
     MEMORY_TABLE_DEFINITION,
     DynamoDbMemoryRecords,
@@ -129,6 +130,12 @@ def test_memory_events_are_published_to_exactly_the_stack_bus(
         statements, _ = _statements(resources, function)
         granting = [s for s in statements if iam_needs.MEMORY_EVENTS & _actions([s])]
         assert [s["Resource"] for s in granting] == ([resource] if uses.publishes_memory_events else []), function
+    for function in iam_needs.FUNCTIONS:
+        statements, _ = _statements(resources, function)
+        outbox = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["MemoryEventOutbox", "Arn"]}]
+        assert _actions(outbox) == set().union(
+            *(iam_needs.EVENT_OUTBOX[m] for m in iam_needs.FUNCTIONS[function].event_outbox)
+        ), function
     bus_variable = resolved.value(translated["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"])
     expected = {"Ref": "MemoryEvents"} if bus == "create" else "default"
     assert bus_variable["MNEMOSCOPE_EVENT_BUS_NAME"] == expected
@@ -142,6 +149,25 @@ def test_the_publisher_map_covers_what_publish_calls(monkeypatch: pytest.MonkeyP
         client.meta.events.register("before-call", lambda model, **_: calls.append(f"events:{model.name}"))
         EventBridgeMemoryEvents("default", client=client).publish([memory_events.deleted(memory("m1", "x"), T0)])
     assert set(calls) == set(iam_needs.MEMORY_EVENTS)
+
+
+OUTBOX_CALLS: dict[str, Callable[[DynamoDbEventOutbox], object]] = {
+    "hold": lambda outbox: outbox.hold([memory_events.deleted(memory("m2", "x"), T0)], T0),
+    "release": lambda outbox: outbox.release(["evt_1"]),
+    "held": lambda outbox: outbox.held(T0 + timedelta(days=1), 10),
+}
+
+
+@pytest.mark.parametrize("method", sorted(iam_needs.EVENT_OUTBOX))
+def test_the_outbox_map_covers_what_each_method_calls(recorded: tuple[Any, Any, list[str]], method: str) -> None:
+    dynamodb, _, calls = recorded
+    dynamodb.create_table(TableName="outbox", **OUTBOX_TABLE_DEFINITION)
+    outbox = DynamoDbEventOutbox("outbox", dynamodb, sleep=lambda _s: None)
+    outbox.hold([memory_events.deleted(memory("m1", "x"), T0)], T0)
+    calls.clear()
+    OUTBOX_CALLS[method](outbox)
+    assert calls
+    assert _as_actions(calls) <= iam_needs.EVENT_OUTBOX[method]
 
 
 # ---------------------------------------------------------------- iam_needs against the adapters' real calls

@@ -1,6 +1,7 @@
 """MemoryEventPublisher port: announce memory changes (after they are written) to whoever subscribed."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from mnemoscope.domain.memory_events import MemoryEvent
@@ -28,3 +29,20 @@ class DiscardingMemoryEvents:
 
     def close(self) -> None:
         return None
+
+
+class MemoryEventOutbox(Protocol):
+    """Durable holding place for events between "about to write" and "published" (AWS only: the local webhook
+    publisher only queues, so it cannot fail after a write)."""
+
+    def hold(self, events: Sequence[MemoryEvent], at: datetime) -> None:
+        """Keep the events until released (idempotent per event id)."""
+        ...
+
+    def release(self, event_ids: Sequence[str]) -> None:
+        """Forget the events (published, or found never to have happened)."""
+        ...
+
+    def held(self, before: datetime, limit: int) -> list[MemoryEvent]:
+        """Events held since before `before`, at most `limit`."""
+        ...
