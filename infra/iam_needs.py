@@ -52,6 +52,15 @@ MODEL_SECRETS = frozenset({"secretsmanager:GetSecretValue"})
 # bedrock:InvokeModel. Granted on the chosen model (and inference profile) ARNs only; tests/infra/test_iam.py checks
 # the resources too.
 BEDROCK_MODELS = frozenset({"bedrock:InvokeModel"})
+# mnemoscope.adapters.aws.eventbridge_memory_events.EventBridgeMemoryEvents.publish, on the stack's one bus: the
+# functions that write memories (MemoryEventBus != none).
+MEMORY_EVENTS = frozenset({"events:PutEvents"})
+# mnemoscope.adapters.aws.dynamodb_event_outbox.DynamoDbEventOutbox, per method (its own table).
+EVENT_OUTBOX: dict[str, frozenset[str]] = {
+    "hold": frozenset({"dynamodb:BatchWriteItem"}),
+    "release": frozenset({"dynamodb:BatchWriteItem"}),
+    "held": frozenset({"dynamodb:Scan"}),
+}
 # Every function writes its logs to its own log group (LoggingConfig), which the stack creates.
 LOGS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
 # The Lambda runtime's X-Ray daemon, only with EnableTracing=true.
@@ -69,6 +78,8 @@ class Uses:
     memory_records: frozenset[str] = frozenset()
     # calls the chat model and the embedder: an API key from Secrets Manager, or Bedrock through IAM
     models: bool = False
+    publishes_memory_events: bool = False  # writes memories (create, supersede, delete, forget) or relays events
+    event_outbox: frozenset[str] = frozenset()
     chat_log_indexes: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -83,6 +94,8 @@ FUNCTIONS: dict[str, Uses] = {
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list", "delete", "delete_scope"}),
         models=True,
+        publishes_memory_events=True,
+        event_outbox=frozenset({"hold", "release"}),
     ),
     # the job runner: consolidation (pending, advance_watermark, and a poison turn's failure streak and quarantine),
     # reflection (recent, mark_reflected), a follow-up job when more turns wait (enqueue); the index and the models.
@@ -95,6 +108,8 @@ FUNCTIONS: dict[str, Uses] = {
         memory_index=True,
         memory_records=frozenset({"put", "get_many", "list"}),
         models=True,
+        publishes_memory_events=True,
+        event_outbox=frozenset({"hold", "release"}),
     ),
     # the sweep: two sparse indexes, then jobs; and the one-off {"action": "reindex"}, which reads every memory
     # record and rewrites the search projection. No model, no chat-table writes.
@@ -104,30 +119,49 @@ FUNCTIONS: dict[str, Uses] = {
         chat_log_indexes=frozenset({"reflect-due", "pending"}),
         memory_index=True,
         memory_records=frozenset({"scan", "get_many"}),
+        # the event relay: what the outbox still holds, checked against the records, published, released
+        publishes_memory_events=True,
+        event_outbox=frozenset({"held", "release"}),
     ),
 }
 
 
 def needed_actions(
-    function: str, *, tracing: bool, secrets: bool, collection: bool, bedrock: bool = False
+    function: str,
+    *,
+    tracing: bool,
+    secrets: bool,
+    collection: bool,
+    bedrock: bool = False,
+    events: bool = True,
 ) -> frozenset[str]:
     """The actions `function`'s role must grant for one set of stack parameters."""
     uses = FUNCTIONS[function]
-    actions = set(LOGS)
-    for method in uses.chat_log:
-        actions |= CHAT_LOG[method]
-    for method in uses.job_queue:
-        actions |= JOB_QUEUE[method]
+    actions = set(LOGS) | _table_actions(uses)
     if uses.sqs_event_source:
         actions |= SQS_EVENT_SOURCE
     if uses.memory_index:
         actions |= SEARCH_COLLECTION if collection else SEARCH_DOMAIN
-    for method in uses.memory_records:
-        actions |= MEMORY_RECORDS[method]
     if uses.models and secrets:
         actions |= MODEL_SECRETS
     if uses.models and bedrock:
         actions |= BEDROCK_MODELS
+    if uses.publishes_memory_events and events:
+        actions |= MEMORY_EVENTS
+        for method in uses.event_outbox:
+            actions |= EVENT_OUTBOX[method]
     if tracing:
         actions |= TRACING
     return frozenset(actions)
+
+
+def _table_actions(uses: Uses) -> set[str]:
+    """The chat log's, the job queue's and the memory records' actions, per adapter method used."""
+    actions: set[str] = set()
+    for method in uses.chat_log:
+        actions |= CHAT_LOG[method]
+    for method in uses.job_queue:
+        actions |= JOB_QUEUE[method]
+    for method in uses.memory_records:
+        actions |= MEMORY_RECORDS[method]
+    return actions

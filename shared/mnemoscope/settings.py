@@ -95,3 +95,29 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    # Memory change events (docs/aws.md, "Memory events"). AWS: the EventBridge bus ("default" or a bus name);
+    # unset = no events. Local (`serve`): comma-separated http(s) webhook URLs, signed with the secret.
+    event_bus_name: str | None = None
+    event_source: str = Field(default="mnemoscope", min_length=1, max_length=256)
+    # AWS: the DynamoDB table holding events between a memory write and their publication (the reflect sweep
+    # publishes what a failed or crashed writer left there). Unset = publish after the write, no outbox.
+    event_outbox_table: str | None = None
+    # Off by default: events carry ids, scope, type and time; memory text only when the operator opts in.
+    events_include_content: bool = False
+    webhook_urls: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_backlog: int = Field(default=1000, ge=1, le=100_000)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_urls(cls, value: str) -> str:
+        for url in webhook_url_list(value):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError("each webhook URL must start with http:// or https://")
+        return value
+
+
+def webhook_url_list(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]

@@ -19,9 +19,10 @@ from mnemoscope.ports.chat_model import ChatModel
 from mnemoscope.ports.clock import Clock, SystemClock
 from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.job_queue import JobQueue
+from mnemoscope.ports.memory_events import MemoryEventOutbox, MemoryEventPublisher
 from mnemoscope.ports.memory_index import MemoryIndex
 from mnemoscope.ports.reranker import Reranker
-from mnemoscope.settings import Settings
+from mnemoscope.settings import Settings, webhook_url_list
 
 if TYPE_CHECKING:
     from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.memory_events import EventRelay
     from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.retrieval import RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
@@ -52,6 +54,8 @@ class Services:
     # services above, never these (tests/functions/test_handlers_use_services.py).
     ports: Infrastructure
     chat_model: ChatModel | None = None
+    # Publishes what the event outbox still holds (the reflect sweep runs it); None without an outbox.
+    event_relay: EventRelay | None = None
 
     @property
     def consolidation_status(self) -> str:
@@ -68,6 +72,9 @@ class Infrastructure:
     memory_index: MemoryIndex
     job_queue: JobQueue
     embedder: Embedder
+    # Who hears about memory changes; None = nobody (the services then write through the index unwrapped).
+    memory_events: MemoryEventPublisher | None = None
+    memory_event_outbox: MemoryEventOutbox | None = None
 
 
 def assemble(
@@ -83,6 +90,7 @@ def assemble(
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
+    from mnemoscope.services.memory_events import EventRelay, PublishingMemoryIndex
     from mnemoscope.services.messages import MessageLogService
     from mnemoscope.services.reflection import ReflectionService
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
@@ -90,9 +98,19 @@ def assemble(
     from mnemoscope.services.time_fallback import ChatModelTimeExtractor
 
     clock = clock or SystemClock()
+    # Every memory write goes through the index port: wrapping it announces the changes of every service.
+    index: MemoryIndex = infra.memory_index
+    relay = None
+    if infra.memory_events is not None:
+        outbox = infra.memory_event_outbox
+        index = PublishingMemoryIndex(
+            index, infra.memory_events, clock, outbox=outbox, include_content=settings.events_include_content
+        )
+        if outbox is not None:
+            relay = EventRelay(infra.memory_index, outbox, infra.memory_events, clock)
     consolidation = ConsolidationService(
         infra.chat_log,
-        infra.memory_index,
+        index,
         infra.embedder,
         chat_model,
         clock,
@@ -101,7 +119,7 @@ def assemble(
     )
     reflection = ReflectionService(
         infra.chat_log,
-        infra.memory_index,
+        index,
         infra.embedder,
         chat_model,
         clock,
@@ -112,7 +130,7 @@ def assemble(
     )
     ingest = IngestService(infra.chat_log, infra.job_queue, clock)
     retrieval = RetrievalService(
-        infra.memory_index,
+        index,
         infra.chat_log,
         infra.embedder,
         clock,
@@ -125,7 +143,7 @@ def assemble(
         clock=clock,
         ports=infra,
         ingest=ingest,
-        memories=MemoryAdminService(infra.memory_index, infra.chat_log, infra.embedder, clock),
+        memories=MemoryAdminService(index, infra.chat_log, infra.embedder, clock),
         retrieval=retrieval,
         jobs=JobRunner(infra.chat_log, consolidation, reflection, infra.job_queue, clock),
         chat=ChatService(
@@ -134,6 +152,7 @@ def assemble(
         messages=MessageLogService(infra.chat_log, infra.job_queue, clock),
         scheduler=JobScheduler(infra.chat_log, infra.job_queue, clock, consolidating=chat_model is not None),
         chat_model=chat_model,
+        event_relay=relay,
     )
 
 
@@ -298,6 +317,38 @@ def build_reranker(settings: Settings) -> Reranker | None:
     )
 
 
+def build_memory_events(settings: Settings) -> MemoryEventPublisher | None:
+    """EventBridge on AWS (when a bus is named), signed webhooks locally (when URLs are given), else None.
+
+    Raises:
+        ConfigurationError: webhook URLs without a secret to sign them with.
+    """
+    if settings.backend == "aws":
+        if not settings.event_bus_name:
+            return None
+        bus, source = settings.event_bus_name, settings.event_source
+
+        def eventbridge() -> MemoryEventPublisher:
+            from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
+
+            return EventBridgeMemoryEvents(bus, source)
+
+        return cast(MemoryEventPublisher, _Deferred(eventbridge))
+    urls = webhook_url_list(settings.webhook_urls)
+    if not urls:
+        return None
+    if settings.webhook_secret is None:
+        raise ConfigurationError("MNEMOSCOPE_WEBHOOK_URLS needs MNEMOSCOPE_WEBHOOK_SECRET to sign the events")
+    from mnemoscope.adapters.local.webhook_memory_events import WebhookMemoryEvents
+
+    return WebhookMemoryEvents(
+        urls,
+        settings.webhook_secret.get_secret_value(),
+        backlog=settings.webhook_backlog,
+        max_attempts=settings.webhook_max_attempts,
+    )
+
+
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "local":
         from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
@@ -362,6 +413,7 @@ def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruc
         memory_index=SqliteMemoryIndex(db, embedder.dimension),
         job_queue=job_queue,
         embedder=embedder,
+        memory_events=build_memory_events(settings),
     )
 
 
@@ -386,7 +438,22 @@ def _aws_infrastructure(settings: Settings) -> Infrastructure:
         # search never sends
         job_queue=cast(JobQueue, _Deferred(lambda: SqsJobQueue(str(settings.jobs_queue_url), sqs_client(settings)))),
         embedder=embedder,
+        memory_events=build_memory_events(settings),
+        memory_event_outbox=_event_outbox(settings),
     )
+
+
+def _event_outbox(settings: Settings) -> MemoryEventOutbox | None:
+    if not settings.event_bus_name or not settings.event_outbox_table:
+        return None
+    table = settings.event_outbox_table
+
+    def outbox() -> MemoryEventOutbox:
+        from mnemoscope.adapters.aws.dynamodb_event_outbox import DynamoDbEventOutbox
+
+        return DynamoDbEventOutbox(table)
+
+    return cast(MemoryEventOutbox, _Deferred(outbox))
 
 
 def build_aws_memory_index(settings: Settings, dimension: int) -> ProjectedMemoryIndex:

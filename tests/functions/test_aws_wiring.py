@@ -8,10 +8,14 @@ import pytest
 from moto import mock_aws
 
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_event_outbox import DynamoDbEventOutbox
 from mnemoscope.adapters.aws.dynamodb_memory_records import MEMORY_TABLE_DEFINITION
+from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
+from mnemoscope.domain import memory_events
 from mnemoscope.domain.errors import ConfigurationError
+from mnemoscope.services.memory_events import PublishingMemoryIndex
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import (
     Infrastructure,
@@ -21,6 +25,7 @@ from mnemoscope.wiring import (
     materialized,
     override_services,
 )
+from tests.contracts.builders import T0, memory
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.functions.api_calls import call_event
 
@@ -130,3 +135,20 @@ def test_bedrock_models_are_built_on_first_use_without_secrets(monkeypatch: pyte
     cohere = _settings(embedder="bedrock", embedding_model="cohere.embed-multilingual-v3", bedrock_region="us-west-2")
     built = materialized(build(cohere).ports.embedder)
     assert isinstance(built, BedrockCohereEmbedder) and built._client._region == "us-west-2"
+
+
+def test_a_named_bus_wires_eventbridge_and_no_bus_wires_nothing(aws: None) -> None:
+    assert _aws_infrastructure(_settings()).memory_events is None
+    infra = _aws_infrastructure(_settings(event_bus_name="default", event_source="acme.memory"))
+    publisher = materialized(infra.memory_events)
+    assert isinstance(publisher, EventBridgeMemoryEvents)
+    assert publisher.entry(memory_events.deleted(memory("m1", "x"), T0))["Source"] == "acme.memory"
+    # and every service writes through the publishing index; without an outbox table there is nothing to relay
+    services = assemble(_settings(), infra)
+    assert isinstance(services.memories._index, PublishingMemoryIndex)
+    assert services.event_relay is None
+    # With the outbox table the events are held around each write, and the reflect sweep relays the leftovers
+    settings = _settings(event_bus_name="default", event_outbox_table="outbox")
+    infra = _aws_infrastructure(settings)
+    assert isinstance(materialized(infra.memory_event_outbox), DynamoDbEventOutbox)
+    assert assemble(settings, infra).event_relay is not None

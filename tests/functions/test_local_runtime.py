@@ -9,6 +9,7 @@ import pytest
 
 from mnemoscope import wiring
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue, sqs_event
+from mnemoscope.adapters.local.webhook_memory_events import WebhookMemoryEvents
 from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.domain.scope import Scope
@@ -53,3 +54,32 @@ def test_the_runtime_installs_its_graph_and_stops_cleanly(tmp_path: Path) -> Non
     # Once stopped, the port is closed
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(address, timeout=5).close()
+
+
+def test_serve_runs_the_webhook_delivery_thread_and_stops_it(tmp_path: Path) -> None:
+    # Given serve configured with a webhook
+    settings = Settings(data_dir=tmp_path, webhook_urls="http://127.0.0.1:9/hook", webhook_secret="s3cret")
+    runtime = LocalRuntime.start(settings, make_server("127.0.0.1", 0, {}, threads=1))
+    try:
+        publisher = runtime.services.ports.memory_events
+        assert isinstance(publisher, WebhookMemoryEvents)
+        assert publisher._thread is not None
+        assert publisher._thread.is_alive()
+        # When serve stops
+        stop = threading.Event()
+        stop.set()
+        runtime.run(stop, reflect_every_seconds=3600)
+    finally:
+        wiring.override_services(None)
+    # Then so does the delivery thread
+    assert not publisher._thread.is_alive()
+
+
+def test_webhooks_without_a_secret_or_with_a_bad_url_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigurationError, match="MNEMOSCOPE_WEBHOOK_SECRET"):
+        wiring.build_memory_events(Settings(data_dir=tmp_path, webhook_urls="http://127.0.0.1:9/hook"))
+    monkeypatch.setenv("MNEMOSCOPE_WEBHOOK_URLS", "http://127.0.0.1:9/ok,ftp://example.com/hook")
+    with pytest.raises(ConfigurationError, match="MNEMOSCOPE_WEBHOOK_URLS"):
+        wiring.settings_from_environment()

@@ -11,14 +11,17 @@ from moto import mock_aws
 
 from infra import iam_needs
 from mnemoscope.adapters.aws.dynamodb_chat_log import DynamoDbChatLog
+from mnemoscope.adapters.aws.dynamodb_event_outbox import OUTBOX_TABLE_DEFINITION, DynamoDbEventOutbox
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
     MEMORY_TABLE_DEFINITION,
     DynamoDbMemoryRecords,
     RecordChange,
 )
 from mnemoscope.adapters.aws.dynamodb_table import CHAT_TABLE_DEFINITION
+from mnemoscope.adapters.aws.eventbridge_memory_events import EventBridgeMemoryEvents
 from mnemoscope.adapters.aws.sqs_job_queue import SqsJobQueue
 from mnemoscope.contracts.jobs import ScopeJob
+from mnemoscope.domain import memory_events
 from mnemoscope.ports.chat_log import ChatLog, FailureStreak, QuarantineRecord
 from mnemoscope.ports.memory_index import ANY
 from tests.contracts.builders import T0, memory, message, scope
@@ -44,6 +47,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "BedrockChatInferenceProfile": "us",
         "OpenAiApiKeySecretArn": SECRET,
     },
+    "no memory events": {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": "none"},
+    "own memory event bus": {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": "create"},
 }
 
 
@@ -88,6 +93,7 @@ def test_each_role_grants_exactly_the_actions_its_function_needs(
         secrets=any(name.endswith("ApiKeySecretArn") for name in overrides),
         collection=overrides.get("SearchTarget") == "serverless" and "ExistingOpenSearchEndpoint" not in overrides,
         bedrock="bedrock" in (overrides.get("ModelProvider"), overrides.get("EmbeddingProvider")),
+        events=overrides.get("MemoryEventBus", "default") != "none",
     )
     assert foreign == []
     assert sorted(granted - needed) == [], "granted but not needed"
@@ -114,6 +120,62 @@ def test_only_xray_is_granted_on_every_resource_and_reflect_queries_only_its_ind
     [query] = [s for s in reflect if _actions([s]) == {"dynamodb:Query"}]
     indexes = iam_needs.FUNCTIONS["ReflectFunction"].chat_log_indexes
     assert {r["Fn::Sub"] for r in query["Resource"]} == {f"${{ChatTable.Arn}}/index/{name}" for name in indexes}
+
+
+@pytest.mark.parametrize(
+    ("bus", "resource"),
+    [
+        ("default", {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}),
+        ("create", {"Fn::GetAtt": ["MemoryEvents", "Arn"]}),
+    ],
+)
+def test_memory_events_are_published_to_exactly_the_stack_bus(
+    translated: dict[str, Any], bus: str, resource: dict[str, Any]
+) -> None:
+    resolved = Resolved(translated, {"OpenAiApiKeySecretArn": SECRET, "MemoryEventBus": bus})
+    resources = resolved.resources()
+    for function, uses in iam_needs.FUNCTIONS.items():
+        statements, _ = _statements(resources, function)
+        granting = [s for s in statements if iam_needs.MEMORY_EVENTS & _actions([s])]
+        assert [s["Resource"] for s in granting] == ([resource] if uses.publishes_memory_events else []), function
+    for function in iam_needs.FUNCTIONS:
+        statements, _ = _statements(resources, function)
+        outbox = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["MemoryEventOutbox", "Arn"]}]
+        assert _actions(outbox) == set().union(
+            *(iam_needs.EVENT_OUTBOX[m] for m in iam_needs.FUNCTIONS[function].event_outbox)
+        ), function
+    bus_variable = resolved.value(translated["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"])
+    expected = {"Ref": "MemoryEvents"} if bus == "create" else "default"
+    assert bus_variable["MNEMOSCOPE_EVENT_BUS_NAME"] == expected
+
+
+def test_the_publisher_map_covers_what_publish_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        calls: list[str] = []
+        client = boto3.client("events", region_name="us-east-1")
+        client.meta.events.register("before-call", lambda model, **_: calls.append(f"events:{model.name}"))
+        EventBridgeMemoryEvents("default", client=client).publish([memory_events.deleted(memory("m1", "x"), T0)])
+    assert set(calls) == set(iam_needs.MEMORY_EVENTS)
+
+
+OUTBOX_CALLS: dict[str, Callable[[DynamoDbEventOutbox], object]] = {
+    "hold": lambda outbox: outbox.hold([memory_events.deleted(memory("m2", "x"), T0)], T0),
+    "release": lambda outbox: outbox.release(["evt_1"]),
+    "held": lambda outbox: outbox.held(T0 + timedelta(days=1), 10),
+}
+
+
+@pytest.mark.parametrize("method", sorted(iam_needs.EVENT_OUTBOX))
+def test_the_outbox_map_covers_what_each_method_calls(recorded: tuple[Any, Any, list[str]], method: str) -> None:
+    dynamodb, _, calls = recorded
+    dynamodb.create_table(TableName="outbox", **OUTBOX_TABLE_DEFINITION)
+    outbox = DynamoDbEventOutbox("outbox", dynamodb, sleep=lambda _s: None)
+    outbox.hold([memory_events.deleted(memory("m1", "x"), T0)], T0)
+    calls.clear()
+    OUTBOX_CALLS[method](outbox)
+    assert calls
+    assert _as_actions(calls) <= iam_needs.EVENT_OUTBOX[method]
 
 
 # ---------------------------------------------------------------- iam_needs against the adapters' real calls

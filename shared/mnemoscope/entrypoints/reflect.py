@@ -30,4 +30,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="ReflectJobsEnqueued", unit="Count", value=report.enqueued)
     metrics.add_metric(name="BacklogJobsEnqueued", unit="Count", value=report.backlog)
     logger.info("reflection sweep", extra={"enqueued": report.enqueued, "backlog": report.backlog})
-    return {"enqueued": report.enqueued, "backlog": report.backlog}
+    result = {"enqueued": report.enqueued, "backlog": report.backlog}
+    if s.event_relay is not None:  # memory events a failed or crashed writer left in the outbox
+        relayed = s.event_relay.run()
+        metrics.add_metric(name="MemoryEventsRelayed", unit="Count", value=relayed.published)
+        result |= {"events_relayed": relayed.published, "events_discarded": relayed.discarded}
+    return result

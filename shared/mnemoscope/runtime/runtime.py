@@ -9,6 +9,7 @@ import threading
 from typing import Any, Protocol
 
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+from mnemoscope.adapters.local.webhook_memory_events import WebhookMemoryEvents
 from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.runtime.scheduler import run_scheduler
 from mnemoscope.runtime.server import LocalServer, serve_in_thread
@@ -53,6 +54,9 @@ class LocalRuntime:
         except BaseException:
             queue.stop()
             raise
+        events = services.ports.memory_events
+        if isinstance(events, WebhookMemoryEvents):
+            events.start()  # the delivery thread lives as long as serve
         install(services)
         return cls(server, services, queue)
 
@@ -74,9 +78,12 @@ class LocalRuntime:
     def run(
         self, stop: threading.Event, reflect_every_seconds: float, schedule_input: dict[str, Any] | None = None
     ) -> None:
-        """Serve HTTP and sweep for reflection until `stop` is set; then close the server and drain the worker."""
+        """Serve HTTP and sweep for reflection until `stop` is set; then close the server, drain the worker and stop
+        the webhook delivery (after the worker: the jobs it drains may still announce changes)."""
         serve_in_thread(self.server)
         run_scheduler(stop, reflect_every_seconds, schedule_input)
         self.server.shutdown()
         self.server.server_close()
         self._worker.stop()
+        if self.services.ports.memory_events is not None:
+            self.services.ports.memory_events.close()
