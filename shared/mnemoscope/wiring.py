@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
     from mnemoscope.services.messages import MessageLogService
+    from mnemoscope.services.portability import ExportService, ImportService
     from mnemoscope.services.retrieval import RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
 
@@ -48,6 +49,8 @@ class Services:
     chat: ChatService
     messages: MessageLogService
     scheduler: JobScheduler
+    exports: ExportService
+    imports: ImportService
     # The adapters the services were built on: for the runtime that owns them and for tests. Handlers call the
     # services above, never these (tests/functions/test_handlers_use_services.py).
     ports: Infrastructure
@@ -84,6 +87,7 @@ def assemble(
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
     from mnemoscope.services.messages import MessageLogService
+    from mnemoscope.services.portability import ExportService, ImportService
     from mnemoscope.services.reflection import ReflectionService
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
@@ -133,6 +137,8 @@ def assemble(
         ),
         messages=MessageLogService(infra.chat_log, infra.job_queue, clock),
         scheduler=JobScheduler(infra.chat_log, infra.job_queue, clock, consolidating=chat_model is not None),
+        exports=ExportService(infra.chat_log, infra.memory_index),
+        imports=ImportService(infra.chat_log, infra.memory_index, infra.embedder, infra.job_queue, clock),
         chat_model=chat_model,
     )
 
