@@ -71,6 +71,9 @@ class Infrastructure:
     memory_index: MemoryIndex
     job_queue: JobQueue
     embedder: Embedder
+    # Releases what the adapters hold open (the local backend's SQLite file), for a runtime that ends before the
+    # process does (the embedded `Memory`).
+    close: Callable[[], None] = lambda: None
 
 
 def assemble(
@@ -339,6 +342,7 @@ def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruc
         memory_index=SqliteMemoryIndex(db, embedder.dimension),
         job_queue=job_queue,
         embedder=embedder,
+        close=db.close,
     )
 
 
