@@ -156,3 +156,18 @@ def _query(text: str) -> Any:
     from mnemoscope.services.retrieval import SearchQuery
 
     return SearchQuery(query=text, top_k=5)
+
+
+def test_a_file_split_in_parts_imports_like_the_whole(local_services: Services) -> None:
+    # Given alice's file cut into parts small enough for one or two records each
+    from mnemoscope.cli.portability import split_export
+
+    seed(local_services, ALICE)
+    exported = export()
+    parts = split_export(exported, part_chars=700)
+    assert len(parts) > 3
+    # When the parts are imported into bob in order (as `mnemoscope import` does over HTTP)
+    for part in parts:
+        assert import_into("bob", part)[0] == 200
+    # Then bob's file is alice's: same records, same turn order and states
+    assert without_header(export("bob")) == without_header(exported)

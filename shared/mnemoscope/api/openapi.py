@@ -35,7 +35,7 @@ OPERATIONS: dict[tuple[str, str], tuple[int, tuple[int, ...]]] = {
     ("post", "/v1/chat"): (200, (*_SCOPED, 409, 502)),
     ("post", "/v1/consolidate"): (202, _SCOPED),
     ("post", "/v1/reflect"): (202, _SCOPED),
-    ("get", "/v1/users/{user_id}/export"): (200, _SCOPED),
+    ("get", "/v1/users/{user_id}/export"): (200, (404, *_SCOPED)),
     ("post", "/v1/import"): (200, (*_SCOPED, 409)),
 }
 # Operations whose success body is not JSON: (method, path) -> media type (the schema is a string).

@@ -17,8 +17,10 @@ from mnemoscope.domain.time_range import TimeRange
 
 FORMAT_NAME: Final = "mnemoscope-export"
 FORMAT_VERSION: Final = 1
-# The import body is JSON and at most 1 MB (api/body_limits.py); `mnemoscope import` splits bigger files.
-MAX_IMPORT_CHARS = 1_000_000
+# The import body is JSON and at most 1 MB (the api handler refuses more with 413). The file's text is capped below
+# that, so a file at the cap still fits once wrapped; escaping (each `"` costs two characters) can still push a body
+# over, which the 413 names. `mnemoscope import` sends bigger files in parts.
+MAX_IMPORT_CHARS = 900_000
 MAX_REPORTED_LINES = 20
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
