@@ -65,6 +65,8 @@ def test_turns_are_logged_and_recent_without_a_chat_model(memory: MemoryApi, use
     assert [(t.id, t.state) for t in turns.messages] == [("t1", "pending")]
     assert [t.id for t in memory.search(user, "pets").recent] == ["t1"]
     assert memory.consolidate(user).kind == "consolidate"
+    assert memory.reflect(user).kind == "reflect"
+    assert memory.retry_quarantined(user).job == "none"  # nothing quarantined
     assert memory.health().consolidation.startswith("paused")
     with pytest.raises(Conflict):
         memory.chat(user, "hello")
