@@ -33,3 +33,9 @@ def test_a_bad_file_is_refused_before_anything_is_stored(tmp_path: Path, capsys:
     assert "line 2: the end line is missing" in capsys.readouterr().err
     with Memory.local(tmp_path / "d") as memory:
         assert memory.list_messages("alice").messages == []
+
+
+def test_direct_access_needs_a_backend_with_its_own_stores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # --tenant reads the stores the settings name; the local backend's store belongs to a running process
+    assert main(["export", "--user", "alice", "--tenant", "acme"]) == 1
+    assert "export failed: the local backend runs inside `mnemoscope serve`" in capsys.readouterr().err

@@ -59,3 +59,24 @@ def test_a_request_it_cannot_stream_gets_the_usual_error(
     assert response.status == status
     body = json.loads(response.read())
     assert body["error"].get("fields") == fields
+
+
+def test_the_cli_moves_a_user_through_the_server_in_parts(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnemoscope.cli import portability
+    from mnemoscope.cli.main import main
+
+    # Given carol's turns, exported through the server by the CLI
+    turns = [{"role": "user", "content": f"carol says {i}", "id": f"c{i}"} for i in range(30)]
+    assert server.request("POST", "/v1/messages", {"user_id": "carol", "messages": turns}, KEY)[0] == 202
+    file, copy = tmp_path / "carol.jsonl", tmp_path / "copy.jsonl"
+    where = ["--url", server.base, "--api-key", "k1"]
+    assert main(["export", "--user", "carol", *where, "-o", str(file)]) == 0
+    # When it is imported into dave in parts of a few turns each (as a file over 1 MB would be)
+    monkeypatch.setattr(portability, "PART_CHARS", 1_000)
+    assert main(["import", str(file), "--user", "dave", *where]) == 0
+    # Then dave's export holds carol's turns in the same order
+    assert main(["export", "--user", "dave", *where, "-o", str(copy)]) == 0
+    assert copy.read_text().splitlines()[1:] == file.read_text().splitlines()[1:]
+    assert len(portability.split_export(file.read_text(), 1_000)) > 1  # it was sent in several requests
