@@ -39,3 +39,11 @@ def test_direct_access_needs_a_backend_with_its_own_stores(tmp_path: Path, capsy
     # --tenant reads the stores the settings name; the local backend's store belongs to a running process
     assert main(["export", "--user", "alice", "--tenant", "acme"]) == 1
     assert "export failed: the local backend runs inside `mnemoscope serve`" in capsys.readouterr().err
+
+
+def test_memory_local_names_a_bad_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemoscope.domain.errors import ConfigurationError
+
+    monkeypatch.setenv("MNEMOSCOPE_EMBEDDER", "word2vec")
+    with pytest.raises(ConfigurationError, match="MNEMOSCOPE_EMBEDDER"):
+        Memory.local(tmp_path)

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from mnemoscope import __version__
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
@@ -36,6 +36,7 @@ from mnemoscope.contracts.api import (
 from mnemoscope.contracts.export import ImportResponse
 from mnemoscope.contracts.jobs import JobKind, ScopeJob
 from mnemoscope.contracts.messages import RetryAccepted, RetryRequest, TurnListResponse
+from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
 from mnemoscope.domain.scope import Scope
 from mnemoscope.services.retrieval import SearchQuery
@@ -88,7 +89,11 @@ class Memory:
         Raises:
             ConfigurationError: the MNEMOSCOPE_* settings are invalid.
         """
-        settings = Settings(backend="local", data_dir=Path(path))
+        try:
+            settings = Settings(backend="local", data_dir=Path(path))
+        except ValidationError as error:  # the message names the variables, never their values
+            names = ", ".join(f"MNEMOSCOPE_{str(e['loc'][0]).upper()}" for e in error.errors() if e.get("loc"))
+            raise ConfigurationError(f"invalid settings: {names or 'unknown'}") from None
         graph: list[Services] = []  # the queue's consumer needs the graph, which is built around the queue
         queue = InProcessJobQueue(_run_on(graph))
         queue.start()

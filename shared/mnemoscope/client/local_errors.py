@@ -55,7 +55,7 @@ def client_error(error: Exception) -> MemoryClientError | None:  # noqa: PLR0911
     if isinstance(error, ModelNotConfigured):
         return _error(409, "model_not_configured", str(error) or "no chat model is configured")
     if isinstance(error, DependencyUnavailable):
-        return _error(503, "unavailable", f"a backing service is unavailable: {error}")
+        return _error(503, "unavailable", "a backing service is unavailable")
     if isinstance(error, LlmOutputInvalid):
         return _error(502, "model_output_invalid", "the language model gave an invalid answer")
     return None
