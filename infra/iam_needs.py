@@ -85,10 +85,21 @@ class Uses:
 
 FUNCTIONS: dict[str, Uses] = {
     # routes: ingest (append), search + chat (state, recent, append), memories (lineage: get_messages; forget:
-    # delete_scope), consolidate/reflect on demand (enqueue); the index and the models.
+    # delete_scope), consolidate/reflect on demand (enqueue), export (list_turns) and import (append, then the turns'
+    # states: advance_watermark, quarantine, release_quarantine); the index and the models.
     "ApiFunction": Uses(
         chat_log=frozenset(
-            {"append", "recent", "state", "get_messages", "delete_scope", "list_turns", "release_quarantine"}
+            {
+                "append",
+                "recent",
+                "state",
+                "get_messages",
+                "delete_scope",
+                "list_turns",
+                "release_quarantine",
+                "advance_watermark",
+                "quarantine",
+            }
         ),
         job_queue=frozenset({"enqueue"}),
         memory_index=True,

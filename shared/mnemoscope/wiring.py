@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mnemoscope.services.memories import MemoryAdminService
     from mnemoscope.services.memory_events import EventRelay
     from mnemoscope.services.messages import MessageLogService
+    from mnemoscope.services.portability import ExportService, ImportService
     from mnemoscope.services.retrieval import RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
 
@@ -50,6 +51,8 @@ class Services:
     chat: ChatService
     messages: MessageLogService
     scheduler: JobScheduler
+    exports: ExportService
+    imports: ImportService
     # The adapters the services were built on: for the runtime that owns them and for tests. Handlers call the
     # services above, never these (tests/functions/test_handlers_use_services.py).
     ports: Infrastructure
@@ -76,6 +79,10 @@ class Infrastructure:
     memory_events: MemoryEventPublisher | None = None
     memory_event_outbox: MemoryEventOutbox | None = None
 
+    # Releases what the adapters hold open (the local backend's SQLite file), for a runtime that ends before the
+    # process does (the embedded `Memory`).
+    close: Callable[[], None] = lambda: None
+
 
 def assemble(
     settings: Settings,
@@ -92,6 +99,7 @@ def assemble(
     from mnemoscope.services.memories import MemoryAdminService
     from mnemoscope.services.memory_events import EventRelay, PublishingMemoryIndex
     from mnemoscope.services.messages import MessageLogService
+    from mnemoscope.services.portability import ExportService, ImportService
     from mnemoscope.services.reflection import ReflectionService
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService
     from mnemoscope.services.scheduling import JobScheduler
@@ -151,6 +159,8 @@ def assemble(
         ),
         messages=MessageLogService(infra.chat_log, infra.job_queue, clock),
         scheduler=JobScheduler(infra.chat_log, infra.job_queue, clock, consolidating=chat_model is not None),
+        exports=ExportService(infra.chat_log, infra.memory_index),
+        imports=ImportService(infra.chat_log, index, infra.embedder, infra.job_queue, clock),  # imports announce too
         chat_model=chat_model,
         event_relay=relay,
     )
@@ -414,6 +424,7 @@ def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruc
         job_queue=job_queue,
         embedder=embedder,
         memory_events=build_memory_events(settings),
+        close=db.close,
     )
 
 

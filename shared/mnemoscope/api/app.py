@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mnemoscope.api import chat_routes, message_routes, routes, search_routes
+from mnemoscope.api import chat_routes, message_routes, portability_routes, routes, search_routes
 from mnemoscope.api.errors import register_error_handlers, routed_methods
 from mnemoscope.api.tenancy import bound_request
 
@@ -64,6 +64,7 @@ def build_api_app() -> IsolatedRestResolver:
     app.include_router(search_routes.router)
     app.include_router(message_routes.router)
     app.include_router(chat_routes.router)
+    app.include_router(portability_routes.router)
     register_error_handlers(app)
     return app
 

@@ -2,8 +2,9 @@
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from mnemoscope.api.presenters import chat_response
 from mnemoscope.api.tenancy import request_event, scope_of
-from mnemoscope.contracts.api import ChatRequest, ChatResponse, MemoryOut, MessageOut
+from mnemoscope.contracts.api import ChatRequest, ChatResponse
 from mnemoscope.wiring import services
 
 router = Router()
@@ -12,9 +13,4 @@ router = Router()
 @router.post("/v1/chat")
 def chat(body: ChatRequest) -> ChatResponse:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    result = services().chat.chat(scope, body.message, body.system_prompt, body.history, body.timezone)
-    return ChatResponse(
-        reply=result.reply,
-        memories=[MemoryOut.of(hit.node, hit.score) for hit in result.memories],
-        recent=[MessageOut.of(turn) for turn in result.recent],
-    )
+    return chat_response(services().chat.chat(scope, body.message, body.system_prompt, body.history, body.timezone))

@@ -15,6 +15,7 @@ from mnemoscope.domain.errors import (
     BackendRejected,
     ConfigurationError,
     DependencyUnavailable,
+    ImportFileInvalid,
     InvalidMemoryRequest,
     LlmOutputInvalid,
     MemoryNotFound,
@@ -61,6 +62,7 @@ def _message(error: Any) -> str:
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     _register_client_errors(app)
+    _register_import_errors(app)
     _register_server_errors(app)
 
 
@@ -110,6 +112,15 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
             headers = {"Allow": ", ".join(allowed)}
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", message, None, headers)
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+
+def _register_import_errors(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(ImportFileInvalid)
+    def _bad_file(error: ImportFileInvalid) -> Response[Any]:
+        # A line is named `jsonl:<line number>`, a field inside it `jsonl:<n>.<path>`.
+        fields = [f"jsonl:{n}" + (f".{f}" if f else "") for n, f, _ in error.problems]
+        logger.info("invalid import file", lines=len(error.problems))
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_file", str(error), fields)
 
 
 def _methods_for(app: APIGatewayRestResolver, method: str, path: str) -> list[str]:

@@ -7,25 +7,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope.api.params import AgentIdQuery, UserIdQuery
+from mnemoscope.api.presenters import turn_list
 from mnemoscope.api.tenancy import request_event, scope_of
-from mnemoscope.contracts.messages import QuarantineOut, RetryAccepted, RetryRequest, TurnListResponse, TurnOut
-from mnemoscope.ports.chat_log import TurnView
+from mnemoscope.contracts.messages import RetryAccepted, RetryRequest, TurnListResponse
 from mnemoscope.wiring import services
 
 router = Router()
-
-
-def _turn_out(view: TurnView) -> TurnOut:
-    """The wire form of a turn; here, not in contracts/, which know the domain only (the layers contract)."""
-    record = view.quarantine
-    return TurnOut.model_validate(
-        view.logged.message.model_dump()
-        | {
-            "seq": view.logged.seq,
-            "state": view.state,
-            "quarantine": QuarantineOut.model_validate(record.model_dump()) if record else None,
-        }
-    )
 
 
 @router.get("/v1/messages")
@@ -36,8 +23,7 @@ def list_messages(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> TurnListResponse:
     scope = scope_of(request_event(), user_id, agent_id)
-    page = services().messages.page(scope, limit, cursor)
-    return TurnListResponse(messages=[_turn_out(v) for v in page.items], next_cursor=page.next_cursor)
+    return turn_list(services().messages.page(scope, limit, cursor))
 
 
 @router.post("/v1/messages/retry")

@@ -35,14 +35,18 @@ OPERATIONS: dict[tuple[str, str], tuple[int, tuple[int, ...]]] = {
     ("post", "/v1/chat"): (200, (*_SCOPED, 409, 502)),
     ("post", "/v1/consolidate"): (202, _SCOPED),
     ("post", "/v1/reflect"): (202, _SCOPED),
+    ("get", "/v1/users/{user_id}/export"): (200, (404, *_SCOPED)),
+    ("post", "/v1/import"): (200, (*_SCOPED, 409)),
 }
+# Operations whose success body is not JSON: (method, path) -> media type (the schema is a string).
+NON_JSON_SUCCESS = {("get", "/v1/users/{user_id}/export"): "application/x-ndjson"}
 
 _WHY: dict[int, str] = {
     400: "The body is not JSON, nests too deep, or a cursor is not one this API issued",
     401: "No or unknown API key",
     404: "No such memory in this scope (another scope's id is also unknown), or no such path",
     409: "Conflict: a message id already names a different turn, or no chat model is configured",
-    413: "The body is over 1 MB",
+    413: "The body is over 1 MB; for an export, the file is over what one response carries (use the CLI)",
     422: "A field is invalid; `error.fields` names it",
     500: "Unexpected server error (a bug; no details are returned)",
     502: "The language model gave an invalid answer",
@@ -83,6 +87,9 @@ def complete(document: dict[str, Any]) -> None:
         for method, operation in operations.items():
             success, errors = OPERATIONS[(method, path)]
             operation["responses"] = _responses(operation["responses"], success, errors)
+            if (method, path) in NON_JSON_SUCCESS:
+                media = NON_JSON_SUCCESS[(method, path)]
+                operation["responses"][str(success)]["content"] = {media: {"schema": {"type": "string"}}}
             operation["security"] = [] if (method, path) in PUBLIC_OPERATIONS else [{API_KEY_SCHEME: []}]
     _link_created_memory(document["paths"])
 

@@ -10,3 +10,4 @@ UserIdQuery = Annotated[str, Query(pattern=ID_PATTERN, description="The human th
 AgentIdQuery = Annotated[str, Query(pattern=ID_PATTERN, description="The assistant that owns the memory")]
 UserIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The human whose memory is forgotten")]
 MemoryIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The memory's id")]
+ExportUserIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The human whose memory is exported")]

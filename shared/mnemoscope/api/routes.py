@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope import __version__, wiring
 from mnemoscope.api.params import AgentIdQuery, MemoryIdPath, UserIdPath, UserIdQuery
+from mnemoscope.api.presenters import memory_list, memory_response
 from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.api import (
     AddMemoryRequest,
@@ -16,11 +17,9 @@ from mnemoscope.contracts.api import (
     HealthResponse,
     JobAccepted,
     JobRequest,
-    LineageOut,
     MemoryListResponse,
     MemoryOut,
     MemoryResponse,
-    MessageOut,
 )
 from mnemoscope.contracts.jobs import JobKind
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
@@ -68,8 +67,7 @@ def list_memories(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MemoryListResponse:
     scope = scope_of(request_event(), user_id, agent_id)
-    page = services().memories.list(scope, type, status, limit, cursor)
-    return MemoryListResponse(memories=[MemoryOut.of(n) for n in page.items], next_cursor=page.next_cursor)
+    return memory_list(services().memories.list(scope, type, status, limit, cursor))
 
 
 @router.get("/v1/memories/<memory_id>")
@@ -77,13 +75,7 @@ def get_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQ
     memories = services().memories
     scope = scope_of(request_event(), user_id, agent_id)
     node = memories.get(scope, memory_id)
-    found = memories.lineage(scope, node)
-    lineage = LineageOut(
-        source_messages=[MessageOut.of(m) for m in found.source_messages],
-        source_memories=[MemoryOut.of(m) for m in found.source_memories],
-        superseded_by=MemoryOut.of(found.superseded_by) if found.superseded_by else None,
-    )
-    return MemoryResponse(memory=MemoryOut.of(node), lineage=lineage)
+    return memory_response(node, memories.lineage(scope, node))
 
 
 @router.delete("/v1/memories/<memory_id>")

@@ -1,12 +1,10 @@
 """POST /v1/memories/search."""
 
-from datetime import UTC
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from mnemoscope.api.presenters import search_response
 from mnemoscope.api.tenancy import request_event, scope_of
-from mnemoscope.contracts.api import MemoryOut, MessageOut, SearchRequest, SearchResponse
-from mnemoscope.services.context_lines import memory_context
+from mnemoscope.contracts.api import SearchRequest, SearchResponse
 from mnemoscope.services.retrieval import SearchQuery
 from mnemoscope.wiring import services
 
@@ -26,9 +24,4 @@ def search_memories(body: SearchRequest) -> SearchResponse:
         include_expired=body.include_expired,
         time_filter=body.time_filter,
     )
-    result = services().retrieval.search(scope, query)
-    return SearchResponse(
-        memories=[MemoryOut.of(hit.node, hit.score) for hit in result.memories],
-        recent=[MessageOut.of(turn) for turn in result.recent],
-        context=memory_context((hit.node for hit in result.memories), result.now.tzinfo or UTC),
-    )
+    return search_response(services().retrieval.search(scope, query))

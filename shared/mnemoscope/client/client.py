@@ -1,6 +1,7 @@
 """MemoryClient: typed methods for every endpoint, clear exceptions, timeouts and retries on 503."""
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from mnemoscope.contracts.api import (
     MemoryResponse,
     SearchResponse,
 )
+from mnemoscope.contracts.export import ImportResponse
 from mnemoscope.contracts.messages import RetryAccepted, TurnListResponse
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -178,6 +180,32 @@ class MemoryClient:
         body = {k: v for k, v in body.items() if v is not None}
         return ChatResponse.model_validate(self._request("POST", "/v1/chat", body))
 
+    def export(self, user_id: str, agent_id: str | None = None) -> Iterator[str]:
+        """The scope's export file (docs/export-format.md), line by line as the server sends it (`serve` streams;
+        the api function answers up to ~5 MB at once).
+
+        Raises:
+            MemoryClientError: at once, when the server refuses the export; a file cut off in transit lacks its
+                end line (and an import refuses it).
+        """
+        params = {"agent_id": agent_id or self.agent_id}
+        request = self._http.build_request("GET", f"/v1/users/{user_id}/export", params=params)
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise ConnectionFailed(f"cannot reach {self.base_url} ({type(error).__name__})") from error
+        if response.status_code >= 400:
+            response.read()
+            response.close()
+            raise error_for(response.status_code, response.json() if response.content else None)
+        return _lines(response)
+
+    def import_file(self, user_id: str, jsonl: str, agent_id: str | None = None) -> ImportResponse:
+        """Load an export file into this scope; importing it again stores nothing new. Over HTTP a request carries
+        at most 1 MB (`mnemoscope import` splits a bigger file)."""
+        body = {"user_id": user_id, "agent_id": agent_id or self.agent_id, "jsonl": jsonl}
+        return ImportResponse.model_validate(self._request("POST", "/v1/import", body))
+
     # -- transport -------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
@@ -196,3 +224,11 @@ class MemoryClient:
                 raise error_for(response.status_code, payload)
             return payload
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lines(response: httpx.Response) -> Iterator[str]:
+    try:
+        for line in response.iter_lines():
+            yield line + "\n"
+    finally:
+        response.close()

@@ -55,3 +55,14 @@ class LlmOutputInvalid(MemoryServiceError):
 
 class ModelNotConfigured(MemoryServiceError):
     """An operation needs a chat model and none is configured."""
+
+
+class ImportFileInvalid(InvalidMemoryRequest):
+    """An import file has bad lines; nothing of it was stored. `problems` are (1-based line number, what is wrong),
+    in file order."""
+
+    def __init__(self, problems: list[tuple[int, str, str]]) -> None:
+        # (line, field path inside the line or "", message)
+        shown = "; ".join(f"line {n}: {f + ': ' if f else ''}{m}" for n, f, m in problems)
+        super().__init__(f"{len(problems)} invalid line(s) in the file, nothing imported: {shown}", field="jsonl")
+        self.problems = problems

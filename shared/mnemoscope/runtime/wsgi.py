@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mnemoscope.entrypoints.lambda_context import LocalLambdaContext
 from mnemoscope.observability import logger
+from mnemoscope.runtime.export_stream import JSONL, export_chunks, export_scope
 from mnemoscope.runtime.gateway import proxy_event, response_parts
 from mnemoscope.runtime.http_errors import error_body
 
@@ -48,8 +49,12 @@ class ApiWsgiApp:
         self._api_keys = dict(api_keys)
         self._cors_origins = frozenset(cors_origins)
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers = _headers(environ)
+        stream = self._export_stream(environ, headers)
+        if stream is not None:  # no Content-Length: waitress sends it chunked
+            start_response("200 OK", [("Content-Type", JSONL), *self._cors_headers(headers.get("Origin"))])
+            return stream
         try:
             reply = self._reply(environ, headers)
         except Exception:  # the handler maps every error itself; this is the last guard, never a traceback page
@@ -61,6 +66,13 @@ class ApiWsgiApp:
         # HEAD: the headers (Content-Length included) GET would send, no body.
         bodyless = reply.status == HTTPStatus.NO_CONTENT or environ["REQUEST_METHOD"].upper() == "HEAD"
         return [] if bodyless else [reply.body]
+
+    def _export_stream(self, environ: Mapping[str, Any], headers: Mapping[str, str]) -> Iterable[bytes] | None:
+        target = str(environ.get("REQUEST_URI") or quote(str(environ.get("PATH_INFO") or "/")))
+        if len(target) > MAX_URL_BYTES:
+            return None
+        scope = export_scope(str(environ["REQUEST_METHOD"]).upper(), target, self._tenant(headers))
+        return export_chunks(scope) if scope is not None else None
 
     def _reply(self, environ: Mapping[str, Any], headers: dict[str, str]) -> Reply:
         method = str(environ["REQUEST_METHOD"]).upper()

@@ -70,6 +70,7 @@ class InProcessJobQueue:
         self._idle = threading.Condition(self._lock)
         self._busy = False
         self._thread: threading.Thread | None = None
+        self._timers: set[threading.Timer] = set()  # retries waiting their delay; cancelled by `stop`
 
     def enqueue(self, job: ScopeJob) -> None:
         key = (job.kind, job.scope.key)
@@ -84,6 +85,13 @@ class InProcessJobQueue:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Run what is queued, then end the worker; retries still waiting are dropped (their turns stay pending in
+        the log, and the next job for the scope takes them). No thread of the queue outlives this call."""
+        with self._lock:
+            timers, self._timers = set(self._timers), set()
+        for timer in timers:
+            timer.cancel()
+            timer.join(timeout)
         self._jobs.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -128,6 +136,13 @@ class InProcessJobQueue:
         self._attempts[key] = attempts
         with self._lock:
             self._blocked.setdefault(job.scope.key, [])
-        timer = threading.Timer(self._retry_delay * attempts, self._jobs.put, args=(_Entry(job, retry=True),))
+        timer = threading.Timer(self._retry_delay * attempts, self._retry, args=(_Entry(job, retry=True),))
         timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
         timer.start()
+
+    def _retry(self, entry: _Entry) -> None:
+        with self._lock:
+            self._timers = {t for t in self._timers if t is not threading.current_thread()}
+        self._jobs.put(entry)
