@@ -11,8 +11,16 @@ from tests.conftest import load_event
 def call(event: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
     result = lambda_handler(event, LocalLambdaContext("api"))
     headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()} | (result.get("headers") or {})
-    body = json.loads(result["body"]) if result.get("body") else None
-    return result["statusCode"], body, headers
+    return result["statusCode"], _body(result.get("body"), headers), headers
+
+
+def _body(text: str | None, headers: dict[str, Any]) -> Any:
+    """JSON parsed; JSON Lines (the export) as a list of parsed lines."""
+    if not text:
+        return None
+    if str(headers.get("Content-Type", "")).startswith("application/x-ndjson"):
+        return [json.loads(line) for line in text.splitlines()]
+    return json.loads(text)
 
 
 def call_event(name: str, **changes: Any) -> tuple[int, Any, dict[str, Any]]:
