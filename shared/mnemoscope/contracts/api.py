@@ -19,6 +19,9 @@ MAX_NAME_CHARS = 128
 MAX_CUSTOM_MEMORY_CHARS = 4_000
 MAX_QUERY_CHARS = 2_000
 MAX_SYSTEM_PROMPT_CHARS = 16_000
+DEFAULT_LIST_LIMIT = 50
+MAX_LIST_LIMIT = 200
+MAX_CURSOR_CHARS = 512
 
 
 class _Strict(BaseModel):
@@ -29,6 +32,22 @@ class _Strict(BaseModel):
 class ScopeRef(_Strict):
     user_id: Id
     agent_id: Id = "default"
+
+
+class MemoryRef(ScopeRef):
+    """One memory of a scope (GET/DELETE /v1/memories/{memory_id}; the MCP tools get_memory, delete_memory)."""
+
+    memory_id: Id
+
+
+class ListMemoriesQuery(ScopeRef):
+    """GET /v1/memories's query (the route declares the same limits as query parameters; the MCP tool
+    list_memories validates with this model)."""
+
+    type: MemoryType | None = None
+    status: MemoryStatus | None = None
+    limit: JsonInt = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_CHARS)
 
 
 class NewMessage(_Strict):
