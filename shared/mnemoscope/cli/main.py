@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mnemoscope import __version__
-from mnemoscope.cli import chat, eval, reindex, replay_dlq, serve
+from mnemoscope.cli import chat, eval, mcp, reindex, replay_dlq, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     replay_dlq.add_parser(subparsers)
     reindex.add_parser(subparsers)
     eval.add_parser(subparsers)
+    mcp.add_parser(subparsers)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

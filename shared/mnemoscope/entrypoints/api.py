@@ -17,6 +17,7 @@ from mnemoscope.api.request_path import with_decoded_path
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
+MCP_PATH = "/mcp"  # streamable HTTP MCP endpoint (mnemoscope.mcp_server.http); API Gateway's /{proxy+} routes it here
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]  # Lambda passes a LambdaContext, serve its look-alike
 _cold_start = True
@@ -56,8 +57,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     rejected = check_json_body(body, bool(event.get("isBase64Encoded")))
     if rejected:
         return _error(rejected.status, rejected.code, rejected.message, rejected.field)
+    if _is_mcp(event):
+        # Imported here: the MCP SDK stays off the cold path of every REST request.
+        from mnemoscope.mcp_server.http import handle_mcp_event
+
+        return handle_mcp_event(event)
     with leased_app() as app:
         return app.resolve(_as_json_request(with_decoded_path(event)), context)
+
+
+def _is_mcp(event: dict[str, Any]) -> bool:
+    return str(event.get("path") or "").rstrip("/") == MCP_PATH
 
 
 def _error(status: int, code: str, message: str, field: str) -> dict[str, Any]:
