@@ -24,8 +24,11 @@ def handle_mcp_event(event: dict[str, Any]) -> dict[str, Any]:
     try:
         binding = Binding(tenant_id=tenant_of(event))
     except Unauthenticated:
-        response = error_response(HTTPStatus.UNAUTHORIZED, "unauthenticated", "missing or unknown API key")
-        return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": response.body}
+        return _refusal(HTTPStatus.UNAUTHORIZED, "unauthenticated", "missing or unknown API key")
+    if str(event.get("httpMethod") or "").upper() != "POST":
+        # Stateless: no server-initiated stream to GET (the SDK would hold it open until the function times out)
+        # and no session to DELETE.
+        return _refusal(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "MCP here is POST only", Allow="POST")
     status, headers, body = anyio.run(_serve_one, binding, _asgi_scope(event), _body(event))
     return {
         "statusCode": status,
@@ -33,6 +36,11 @@ def handle_mcp_event(event: dict[str, Any]) -> dict[str, Any]:
         "body": body.decode("utf-8"),
         "isBase64Encoded": False,
     }
+
+
+def _refusal(status: HTTPStatus, code: str, message: str, **headers: str) -> dict[str, Any]:
+    response = error_response(status, code, message)
+    return {"statusCode": status.value, "headers": {"Content-Type": "application/json", **headers}, "body": response.body}
 
 
 async def _serve_one(binding: Binding, scope: dict[str, Any], body: bytes) -> tuple[int, dict[str, list[str]], bytes]:

@@ -1,0 +1,82 @@
+"""MCP over streamable HTTP against the api Lambda handler, through API-Gateway-shaped events (API key -> tenant),
+driven by the MCP SDK's own client; and the SDK stays off the cold path of REST requests."""
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from mnemoscope.wiring import Services
+from tests.fakes.handler_transport import AsyncHandlerTransport
+from tests.functions.api_calls import call_event
+from tests.mcp_scenario import full_conversation
+
+URL = "https://memory.example.com/mcp"  # API Gateway passes the path without the stage
+
+
+@asynccontextmanager
+async def mcp_client(tenant: str | None, mode: str) -> AsyncIterator[Client]:
+    http = httpx2.AsyncClient(transport=AsyncHandlerTransport(tenant))
+    async with http, Client(streamable_http_client(URL, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+# "legacy": the initialize handshake (2025 protocol revisions, what desktop agents speak today);
+# "auto": the SDK's default, server/discover and per-request envelopes (2026-07-28).
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_mcp_conversation_through_the_api_handler(local_services: Services, mode: str) -> None:
+    async def conversation() -> None:
+        async with mcp_client("tenant-a", mode) as owner, mcp_client("tenant-b", mode) as stranger:
+            await full_conversation(owner, stranger)
+
+    anyio.run(conversation)
+
+
+def test_a_single_api_gateway_event_answers_a_tool_call(local_services: Services) -> None:
+    # Stateless: a tools/call with no session before it is answered whole (any Lambda instance can take it).
+    status, body, headers = call_event("mcp_search")
+    assert (status, headers["content-type"]) == (200, "application/json")
+    assert body["id"] == 1
+    assert body["result"]["isError"] is False
+    assert body["result"]["structuredContent"]["memories"] == []
+    assert "mcp-session-id" not in headers
+
+
+def test_mcp_without_an_api_key_is_refused(local_services: Services) -> None:
+    status, body, _ = call_event("mcp_search", tenant=None)
+    assert (status, body["error"]["code"]) == (401, "unauthenticated")
+
+
+def test_mcp_get_opens_no_stream(local_services: Services) -> None:
+    # Stateless JSON mode: there is no server-initiated SSE stream to open.
+    for method in ("GET", "DELETE"):
+        status, body, headers = call_event("mcp_search", method=method, body_text="")
+        assert (status, headers["Allow"], body["error"]["code"]) == (405, "POST", "method_not_allowed")
+
+
+def test_mcp_body_limits_are_the_apis(local_services: Services) -> None:
+    status, body, _ = call_event("mcp_search", body_text='{"a": ' * 40 + "1" + "}" * 40)
+    assert (status, body["error"]["fields"]) == (400, ["body"])
+    status, body, _ = call_event("mcp_search", body_text=" " * 1_000_001)
+    assert (status, body["error"]["code"]) == (413, "too_large")
+
+
+def test_rest_requests_never_import_the_mcp_sdk() -> None:
+    # A fresh interpreter: the api function's cold path for a REST request.
+    code = (
+        "import json, sys\n"
+        "from tests.functions.api_calls import call_event\n"
+        "status, _, _ = call_event('health')\n"
+        "print(json.dumps({'status': status, 'mcp': sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('mcp', 'mcp_types', 'starlette', 'mnemoscope') and ('mcp' in m or 'starlette' in m))}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {"status": 200, "mcp": []}
