@@ -30,7 +30,8 @@ class AsyncHandlerTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = (await request.aread()).decode() or None
-        event = proxy_event(request.method, request.url.raw_path.decode(), dict(request.headers), body, None, "10.0.0.1")
+        target = request.url.raw_path.decode()
+        event = proxy_event(request.method, target, dict(request.headers), body, None, "10.0.0.1")
         event["requestContext"]["identity"]["apiKeyId"] = self.tenant
         result = await anyio.to_thread.run_sync(lambda_handler, event, LocalLambdaContext("api"))
         status, headers, payload = response_parts(result)

@@ -40,7 +40,8 @@ def handle_mcp_event(event: dict[str, Any]) -> dict[str, Any]:
 
 def _refusal(status: HTTPStatus, code: str, message: str, **headers: str) -> dict[str, Any]:
     response = error_response(status, code, message)
-    return {"statusCode": status.value, "headers": {"Content-Type": "application/json", **headers}, "body": response.body}
+    out_headers = {"Content-Type": "application/json", **headers}
+    return {"statusCode": status.value, "headers": out_headers, "body": response.body}
 
 
 async def _serve_one(binding: Binding, scope: dict[str, Any], body: bytes) -> tuple[int, dict[str, list[str]], bytes]:
