@@ -2,6 +2,7 @@
 real `mnemoscope serve` process (API keys -> tenants). The local embedder is the real one."""
 
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -63,11 +64,10 @@ def test_stdio_bound_to_one_user(tmp_path: Path) -> None:
 
 
 def test_stdio_refuses_a_bad_user_flag(tmp_path: Path) -> None:
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, "-m", "mnemoscope.cli.main", "mcp", "--user", "no spaces"],
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
