@@ -30,14 +30,14 @@ class _Strict(BaseModel):
 
 
 class ScopeRef(_Strict):
-    user_id: Id
-    agent_id: Id = "default"
+    user_id: Id = Field(description="The human the memory is about")
+    agent_id: Id = Field(default="default", description="The assistant that owns the memory")
 
 
 class MemoryRef(ScopeRef):
     """One memory of a scope (GET/DELETE /v1/memories/{memory_id}; the MCP tools get_memory, delete_memory)."""
 
-    memory_id: Id
+    memory_id: Id = Field(description="The memory's id")
 
 
 class ListMemoriesQuery(ScopeRef):
@@ -47,7 +47,7 @@ class ListMemoriesQuery(ScopeRef):
     type: MemoryType | None = None
     status: MemoryStatus | None = None
     limit: JsonInt = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
-    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_CHARS)
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_CHARS, description="A page's `next_cursor`")
 
 
 class NewMessage(_Strict):
