@@ -1,6 +1,7 @@
 """The MCP server of one connection (stdio) or one request (streamable HTTP, stateless): the SDK's low-level
 `Server` with our tools and resources, bound to a tenant and optionally to one user/agent."""
 
+import functools
 import json
 from typing import Any
 
@@ -41,7 +42,7 @@ def build_server(binding: Binding) -> Server[Any]:
     pinned = tuple(binding.pinned())
 
     async def list_tools(ctx: Context, params: PaginatedRequestParams | None) -> ListToolsResult:
-        return ListToolsResult(tools=[_tool(spec, pinned) for spec in TOOLS])
+        return ListToolsResult(tools=list(_tools(pinned)))
 
     async def call_tool(ctx: Context, params: CallToolRequestParams) -> CallToolResult:
         spec = TOOLS_BY_NAME.get(params.name)
@@ -68,6 +69,12 @@ def build_server(binding: Binding) -> Server[Any]:
         on_list_resource_templates=list_templates,
         on_read_resource=read_resource,
     )
+
+
+@functools.cache
+def _tools(pinned: tuple[str, ...]) -> tuple[Tool, ...]:
+    """The tool list for a binding's fixed fields (built once per process: schema generation is not free)."""
+    return tuple(_tool(spec, pinned) for spec in TOOLS)
 
 
 def _tool(spec: ToolSpec, pinned: tuple[str, ...]) -> Tool:
