@@ -100,5 +100,6 @@ def test_streamable_http_on_serve(server: Server) -> None:
     anyio.run(conversation)
     status, body, _ = server.request("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert (status, body["error"]["code"]) == (401, "unauthenticated")
-    status, _, headers = server.request("GET", "/mcp", headers={"x-api-key": "key-a"})
-    assert (status, headers["Allow"]) == (405, "POST")
+    for method in ("GET", "DELETE", "PUT"):
+        status, _, headers = server.request(method, "/mcp", headers={"x-api-key": "key-a"})
+        assert (status, headers["Allow"]) == (405, "POST")

@@ -123,8 +123,10 @@ def _not_allowed(method: str, target: str) -> Reply:
     """405 with the path's own methods in `Allow` (OPTIONS without CORS configured, TRACE, PUT...); 404 when
     the API has no such path."""
     from mnemoscope.api.app import methods_for  # the route table, built with the API on first use
+    from mnemoscope.entrypoints.api import MCP_PATH
 
-    allowed = methods_for(unquote(urlsplit(target).path))
+    path = unquote(urlsplit(target).path)
+    allowed = ["POST"] if path.rstrip("/") == MCP_PATH else methods_for(path)
     if not allowed:
         return _error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
     message = (
