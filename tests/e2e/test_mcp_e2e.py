@@ -2,7 +2,6 @@
 real `mnemoscope serve` process (API keys -> tenants). The local embedder is the real one."""
 
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from mnemoscope.cli.main import main
 from tests.e2e.test_serve_http import STARTUP_SECONDS, Server
 from tests.mcp_scenario import call, error_of, full_conversation
 
@@ -63,17 +63,9 @@ def test_stdio_bound_to_one_user(tmp_path: Path) -> None:
     anyio.run(conversation)
 
 
-def test_stdio_refuses_a_bad_user_flag(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mnemoscope.cli.main", "mcp", "--user", "no spaces"],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 2
-    assert "--user" in done.stderr
+def test_stdio_refuses_a_bad_user_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mcp", "--user", "no spaces"]) == 2
+    assert "--user 'no spaces' is not a valid id" in capsys.readouterr().err
 
 
 @pytest.fixture
