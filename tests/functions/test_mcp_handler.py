@@ -6,6 +6,8 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import httpx2
@@ -13,11 +15,16 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from mnemoscope.domain.memory import MemoryNode
+from mnemoscope.domain.message import Message
+from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.memory_index import IndexEntry
 from mnemoscope.wiring import Services
 from tests.fakes.handler_transport import AsyncHandlerTransport
 from tests.functions.api_calls import call_event
-from tests.mcp_scenario import full_conversation
+from tests.mcp_scenario import call, full_conversation
 
+AT = datetime(2024, 8, 2, tzinfo=UTC)
 URL = "https://memory.example.com/mcp"  # API Gateway passes the path without the stage
 
 
@@ -80,3 +87,47 @@ def test_rest_requests_never_import_the_mcp_sdk() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"status": 200, "mcp": []}
+
+
+def test_get_memory_answers_exactly_what_rest_answers(local_services: Services) -> None:
+    # Given a turn, an observation from it that replaced an older one, and an insight with an earlier value
+    scope = Scope(tenant_id="tenant-acme", user_id="alice")
+    local_services.ports.chat_log.append(
+        scope, [Message(id="turn-1", role="user", content="I started at the hospital", created_at=AT)]
+    )
+    nodes = [
+        _node(scope, "obs-old", "Alice works at a bakery", status="expired", superseded_by="obs-new"),
+        _node(scope, "obs-new", "Alice works at a hospital", source_message_ids=("turn-1",)),
+        _node(
+            scope,
+            "ins-job",
+            "Job of Alice: nurse",
+            type="insight",
+            key="job",
+            value="nurse",
+            source_memory_ids=("obs-new",),
+            history=({"value": "baker", "replaced_at": AT},),
+        ),
+    ]
+    vector = tuple(local_services.ports.embedder.embed_query("x"))
+    local_services.ports.memory_index.upsert([IndexEntry(node=n, vector=vector) for n in nodes])
+
+    async def over_mcp() -> dict[str, Any]:
+        async with mcp_client("tenant-acme", "legacy") as client:
+            return {n.id: await call(client, "get_memory", user_id="alice", memory_id=n.id) for n in nodes}
+
+    # When the same memories are read over MCP and over REST
+    answers = anyio.run(over_mcp)
+    for node in nodes:
+        status, rest, _ = call_event("get_memory", path=f"/v1/memories/{node.id}")
+        # Then the answers are the same document: history, lineage and all
+        assert status == 200
+        assert answers[node.id] == rest
+    assert answers["ins-job"]["memory"]["history"][0]["value"] == "baker"
+    assert [m["id"] for m in answers["obs-new"]["lineage"]["source_messages"]] == ["turn-1"]
+    assert answers["obs-old"]["lineage"]["superseded_by"]["id"] == "obs-new"
+
+
+def _node(scope: Scope, node_id: str, content: str, **extra: object) -> MemoryNode:
+    data = {"id": node_id, "scope": scope, "type": "observation", "content": content, "created_at": AT}
+    return MemoryNode.model_validate(data | {"updated_at": AT} | extra)
