@@ -76,17 +76,19 @@ def test_mcp_body_limits_are_the_apis(local_services: Services) -> None:
 
 
 def test_rest_requests_never_import_the_mcp_sdk() -> None:
-    # A fresh interpreter: the api function's cold path for a REST request.
+    # A fresh interpreter: the api function's cold path for a REST request. Only the constant-only package
+    # `mnemoscope.mcp_server` (its __init__) may load.
     code = (
         "import json, sys\n"
         "from tests.functions.api_calls import call_event\n"
         "status, _, _ = call_event('health')\n"
-        "print(json.dumps({'status': status, 'mcp': sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('mcp', 'mcp_types', 'starlette', 'mnemoscope') and ('mcp' in m or 'starlette' in m))}))\n"
+        "sdk = ('mcp', 'mcp_types', 'starlette', 'sse_starlette', 'uvicorn', 'jsonschema')\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in sdk or m.startswith('mnemoscope.mcp_server.')]\n"
+        "print(json.dumps({'status': status, 'loaded': sorted(loaded)}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report == {"status": 200, "mcp": []}
+    assert report == {"status": 200, "loaded": []}
 
 
 def test_get_memory_answers_exactly_what_rest_answers(local_services: Services) -> None:

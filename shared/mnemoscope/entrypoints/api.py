@@ -14,10 +14,10 @@ from mnemoscope.api.app import leased_app
 from mnemoscope.api.body_limits import check_json_body
 from mnemoscope.api.errors import error_response
 from mnemoscope.api.request_path import with_decoded_path
+from mnemoscope.mcp_server import MCP_PATH  # the package's __init__ only: no SDK import
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
-MCP_PATH = "/mcp"  # streamable HTTP MCP endpoint (mnemoscope.mcp_server.http); API Gateway's /{proxy+} routes it here
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]  # Lambda passes a LambdaContext, serve its look-alike
 _cold_start = True

@@ -13,10 +13,10 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from mnemoscope.api.errors import error_response
 from mnemoscope.api.tenancy import Unauthenticated, tenant_of
+from mnemoscope.mcp_server import MCP_PATH
 from mnemoscope.mcp_server.binding import Binding
 from mnemoscope.mcp_server.server import build_server
-
-MCP_PATH = "/mcp"
+from mnemoscope.observability import logger
 
 
 def handle_mcp_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,11 @@ def handle_mcp_event(event: dict[str, Any]) -> dict[str, Any]:
         # Stateless: no server-initiated stream to GET (the SDK would hold it open until the function times out)
         # and no session to DELETE.
         return _refusal(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "MCP here is POST only", Allow="POST")
-    status, headers, body = anyio.run(_serve_one, binding, _asgi_scope(event), _body(event))
+    try:
+        status, headers, body = anyio.run(_serve_one, binding, _asgi_scope(event), _body(event))
+    except Exception:  # tool failures are answered inside the protocol; this is the transport failing
+        logger.exception("MCP transport failed")
+        return _refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
     return {
         "statusCode": status,
         "multiValueHeaders": headers,

@@ -123,7 +123,7 @@ def _not_allowed(method: str, target: str) -> Reply:
     """405 with the path's own methods in `Allow` (OPTIONS without CORS configured, TRACE, PUT...); 404 when
     the API has no such path."""
     from mnemoscope.api.app import methods_for  # the route table, built with the API on first use
-    from mnemoscope.entrypoints.api import MCP_PATH
+    from mnemoscope.mcp_server import MCP_PATH
 
     path = unquote(urlsplit(target).path)
     allowed = ["POST"] if path.rstrip("/") == MCP_PATH else methods_for(path)
