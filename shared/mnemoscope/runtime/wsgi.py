@@ -16,7 +16,8 @@ LOCAL_TENANT = "local"
 MAX_URL_BYTES = 8192
 MAX_BODY_BYTES = 1_000_000
 SERVED_METHODS = ("GET", "HEAD", "POST", "DELETE")
-CORS_HEADERS = "Content-Type, X-Api-Key"
+# The MCP headers let a browser MCP client (an inspector, a web agent) call /mcp once its origin is allowed.
+CORS_HEADERS = "Content-Type, X-Api-Key, Mcp-Protocol-Version, Mcp-Method, Mcp-Name"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
