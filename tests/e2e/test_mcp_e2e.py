@@ -70,7 +70,8 @@ def test_stdio_refuses_a_bad_user_flag(capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "data", api_keys="key-a:tenant-a,key-b:tenant-b")
+    cors = {"MNEMOSCOPE_CORS_ORIGINS": "https://inspector.example"}
+    srv = Server(tmp_path / "data", api_keys="key-a:tenant-a,key-b:tenant-b", extra_env=cors)
     srv.wait_ready()
     yield srv
     srv.stop()
@@ -92,6 +93,10 @@ def test_streamable_http_on_serve(server: Server) -> None:
     anyio.run(conversation)
     status, body, _ = server.request("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert (status, body["error"]["code"]) == (401, "unauthenticated")
+    preflight = {"Origin": "https://inspector.example", "Access-Control-Request-Method": "POST"}
+    status, _, headers = server.request("OPTIONS", "/mcp", headers=preflight)
+    assert status == 204
+    assert "Mcp-Protocol-Version" in headers["Access-Control-Allow-Headers"].split(", ")
     for method in ("GET", "DELETE", "PUT"):
         status, _, headers = server.request(method, "/mcp", headers={"x-api-key": "key-a"})
         assert (status, headers["Allow"]) == (405, "POST")
