@@ -49,6 +49,9 @@ async def check_tool_list(client: Client) -> None:
 
 
 async def check_invalid_arguments(client: Client, user: str) -> None:
+    with pytest.raises(MCPError) as unknown:
+        await client.call_tool("remember_everything", {"user_id": user})
+    assert unknown.value.code == -32602
     too_many = await error_of(client, "search_memory", user_id=user, query="peanuts", top_k=500)
     assert (too_many["code"], too_many["fields"]) == ("validation_error", ["top_k"])
     assert "50" in too_many["message"]
@@ -100,6 +103,10 @@ async def check_resources(client: Client, user: str, memory_id: str) -> None:
     with pytest.raises(MCPError) as missing:
         await client.read_resource(f"mnemoscope://users/{user}/memories/cus_nosuchmemory")
     assert missing.value.code == -32002
+    with pytest.raises(MCPError) as unknown:
+        await client.read_resource("mnemoscope://elsewhere")
+    assert unknown.value.code == -32002
+    assert (await client.list_resources()).resources == []  # unbound: the templates name the users
 
 
 async def check_delete_and_forget(client: Client, user: str, memory_id: str) -> None:

@@ -1,6 +1,7 @@
 """MCP over streamable HTTP against the api Lambda handler, through API-Gateway-shaped events (API key -> tenant),
 driven by the MCP SDK's own client; and the SDK stays off the cold path of REST requests."""
 
+import base64
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from mnemoscope.domain.message import Message
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.memory_index import IndexEntry
 from mnemoscope.wiring import Services
+from tests.conftest import load_event
 from tests.fakes.handler_transport import AsyncHandlerTransport
 from tests.functions.api_calls import call_event
 from tests.mcp_scenario import call, full_conversation
@@ -54,6 +56,13 @@ def test_a_single_api_gateway_event_answers_a_tool_call(local_services: Services
     assert body["result"]["isError"] is False
     assert body["result"]["structuredContent"]["memories"] == []
     assert "mcp-session-id" not in headers
+
+
+def test_a_base64_body_is_read(local_services: Services) -> None:
+    # API Gateway base64-encodes bodies of binary media types; the JSON-RPC inside is the same.
+    plain = load_event("api/mcp_search.json")["body"]
+    status, body, _ = call_event("mcp_search", body_text=base64.b64encode(plain.encode()).decode(), base64=True)
+    assert (status, body["result"]["isError"]) == (200, False)
 
 
 def test_mcp_without_an_api_key_is_refused(local_services: Services) -> None:

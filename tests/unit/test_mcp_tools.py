@@ -7,6 +7,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from mnemoscope.contracts.api import SearchRequest
+from mnemoscope.domain.errors import DependencyUnavailable
 from mnemoscope.mcp_server.binding import Binding, ScopeNotAllowed
 from mnemoscope.mcp_server.errors import error_detail
 from mnemoscope.mcp_server.schemas import input_schema
@@ -63,3 +64,9 @@ def test_an_unbound_server_passes_arguments_through() -> None:
 def test_an_unexpected_failure_tells_the_model_nothing_internal() -> None:
     detail = error_detail(RuntimeError("password=hunter2 at /srv/db"))
     assert (detail.code, detail.message, detail.fields) == ("internal_error", "internal error", None)
+
+
+def test_a_backing_service_outage_is_retryable_and_vague() -> None:
+    detail = error_detail(DependencyUnavailable("opensearch at 10.0.0.7 timed out"))
+    assert (detail.code, detail.fields) == ("unavailable", None)
+    assert "10.0.0.7" not in detail.message
