@@ -1,5 +1,6 @@
 """Schemathesis hooks for the contract test (loaded through SCHEMATHESIS_HOOKS)."""
 
+from datetime import datetime
 from typing import Any
 
 import schemathesis
@@ -13,4 +14,20 @@ def map_case(context: Any, case: Any) -> Any:
     positive = meta is not None and meta.generation.mode.is_positive
     if positive and case.method.upper() == "GET" and case.query:  # GET /v1/memories, GET /v1/messages
         case.query.pop("cursor", None)
+    if positive and isinstance(case.body, dict) and isinstance(case.body.get("time_window"), dict):
+        _order_window(case.body)
     return case
+
+
+def _order_window(body: dict[str, Any]) -> None:
+    """A search's `time_window` ends after it starts (its description says so; JSON Schema cannot): a positive
+    case gets its two ends in order, or no window when they are the same instant."""
+    window = body["time_window"]
+    try:
+        start, end = (datetime.fromisoformat(window[k].upper().replace("Z", "+00:00")) for k in ("start", "end"))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return
+    if end < start:
+        window["start"], window["end"] = window["end"], window["start"]
+    elif end == start:
+        body.pop("time_window")

@@ -24,7 +24,7 @@ from mnemoscope.wiring import Services
 from tests.conftest import load_event
 from tests.fakes.handler_transport import AsyncHandlerTransport
 from tests.functions.api_calls import call_event
-from tests.mcp_scenario import call, full_conversation
+from tests.mcp_scenario import call, error_of, full_conversation
 
 AT = datetime(2024, 8, 2, tzinfo=UTC)
 URL = "https://memory.example.com/mcp"  # API Gateway passes the path without the stage
@@ -142,3 +142,38 @@ def test_get_memory_answers_exactly_what_rest_answers(local_services: Services) 
 def _node(scope: Scope, node_id: str, content: str, **extra: object) -> MemoryNode:
     data = {"id": node_id, "scope": scope, "type": "observation", "content": content, "created_at": AT}
     return MemoryNode.model_validate(data | {"updated_at": AT} | extra)
+
+
+def test_search_in_an_explicit_time_window(local_services: Services) -> None:
+    # Given two observations about events in May and in July
+    scope = Scope(tenant_id="tenant-acme", user_id="alice")
+    may = {"start": datetime(2024, 5, 10, tzinfo=UTC), "end": datetime(2024, 5, 11, tzinfo=UTC)}
+    july = {"start": datetime(2024, 7, 3, tzinfo=UTC), "end": datetime(2024, 7, 4, tzinfo=UTC)}
+    nodes = [
+        _node(scope, "obs-may", "Alice ran a marathon", event_time=may),
+        _node(scope, "obs-july", "Alice ran a half marathon", event_time=july),
+    ]
+    vector = tuple(local_services.ports.embedder.embed_query("x"))
+    local_services.ports.memory_index.upsert([IndexEntry(node=n, vector=vector) for n in nodes])
+    window = {"start": "2024-05-01T00:00:00+02:00", "end": "2024-06-01T00:00:00+02:00"}
+    search = {"user_id": "alice", "query": "running", "time_window": window, "time_filter": True}
+    backwards = search | {"time_window": {**window, "end": "2024-04-01T00:00:00Z"}}
+
+    async def over_mcp() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with mcp_client("tenant-acme", "legacy") as client:
+            found = await call(client, "search_memory", **search)
+            backwards = await error_of(
+                client, "search_memory", **search | {"time_window": {**window, "end": "2024-04-01T00:00:00Z"}}
+            )
+            return found, backwards
+
+    # When the window is searched over MCP and over REST
+    found, refused_over_mcp = anyio.run(over_mcp)
+    status, rest, _ = call_event("search", body=search)
+    # Then only the May memory is in it, both ways; a window that ends before it starts is refused naming the field
+    assert [m["id"] for m in found["memories"]] == ["obs-may"]
+    assert status == 200
+    assert [m["id"] for m in rest["memories"]] == ["obs-may"]
+    assert refused_over_mcp["fields"] == ["time_window.end"]
+    status, refused, _ = call_event("search", body=backwards)
+    assert (status, refused["error"]["fields"]) == (422, ["time_window.end"])

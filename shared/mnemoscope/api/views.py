@@ -19,6 +19,7 @@ from mnemoscope.contracts.api import (
     SearchResponse,
 )
 from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.services.context_lines import memory_context
 from mnemoscope.services.retrieval import SearchQuery
 from mnemoscope.wiring import services
@@ -71,6 +72,7 @@ def search(scope: Scope, body: SearchRequest) -> SearchResponse:
         include_recent=body.include_recent,
         include_expired=body.include_expired,
         time_filter=body.time_filter,
+        time_window=TimeRange(start=body.time_window.start, end=body.time_window.end) if body.time_window else None,
     )
     result = services().retrieval.search(scope, query)
     return SearchResponse(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from mnemoscope.contracts.fields import Instant, JsonInt, Text, Timezone, json_integer
 from mnemoscope.domain.ids import ID_PATTERN
@@ -132,6 +132,21 @@ class MessageOut(BaseModel):
         return cls.model_validate(logged.message.model_dump())
 
 
+class TimeWindow(_Strict):
+    """[start, end): the time a search is about, given explicitly instead of as words in the query."""
+
+    start: Instant
+    end: Instant = Field(description="After start")
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError("must be after start")
+        return end
+
+
 class SearchRequest(ScopeRef):
     query: Text = Field(max_length=MAX_QUERY_CHARS)
     top_k: JsonInt = Field(default=20, ge=1, le=50)
@@ -141,6 +156,11 @@ class SearchRequest(ScopeRef):
     include_recent: bool = True
     include_expired: bool = False
     time_filter: bool = False
+    time_window: TimeWindow | None = Field(
+        default=None,
+        description="The time the search is about; default: a time expression in the query ('last week'), if any. "
+        "Memories whose event time overlaps it rank higher; with time_filter, only they are returned",
+    )
 
 
 class SearchResponse(BaseModel):

@@ -76,8 +76,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         "Search memory",
         "Find what is remembered about the user that is relevant to `query` (hybrid, time-aware). Returns scored "
         "memories, the user's recent turns not yet consolidated, and `context` lines ready to paste into a prompt. "
-        "Time window: a time expression in the query ('last week', 'in May') is resolved against `at` (default now) "
-        "in `timezone`; `time_filter: true` keeps only memories inside that window.",
+        "Time window: `time_window` {start, end}, or else a time expression in the query ('last week', 'in May') "
+        "resolved against `at` (default now) in `timezone`; memories whose event time overlaps it rank higher, and "
+        "`time_filter: true` keeps only those.",
         SearchRequest,
         _search,
         _READ,
