@@ -14,12 +14,15 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from mnemoscope.cli.main import main
+from mnemoscope.cli.mcp import _stdout_on_stderr
 from tests.e2e.test_serve_http import STARTUP_SECONDS, Server
 from tests.mcp_scenario import call, error_of, full_conversation
 
 
 def stdio_params(data_dir: Path, *flags: str) -> StdioServerParameters:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNEMOSCOPE_")} | {"MNEMOSCOPE_EMBEDDER": "local"}
+    # Every log line the process writes (Powertools logs to stdout) must stay off the protocol's wire.
+    env["POWERTOOLS_LOG_LEVEL"] = "DEBUG"
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "mnemoscope.cli.main", "mcp", "--data-dir", str(data_dir), *flags],
@@ -61,6 +64,16 @@ def test_stdio_bound_to_one_user(tmp_path: Path) -> None:
             assert seen["memory"]["content"] == "Bob keeps bees"
 
     anyio.run(conversation)
+
+
+def test_output_while_the_services_are_built_goes_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    # Given the guard `mnemoscope mcp` puts around building its services
+    with _stdout_on_stderr():
+        os.write(1, b"a log line\n")  # where Powertools' stdout handler ends up writing in a real process
+    os.write(1, b"after\n")
+    # Then nothing reached stdout (the protocol's wire) until the guard ended
+    out, err = capfd.readouterr()
+    assert (out, err) == ("after\n", "a log line\n")
 
 
 def test_stdio_refuses_a_bad_user_flag(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,8 @@ in-process consolidation queue), for desktop agents such as Claude Desktop and C
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -38,8 +40,24 @@ def run(args: argparse.Namespace) -> int:
     queue = InProcessJobQueue(dispatch_to_consolidate_handler)
     queue.start()
     try:
-        install(build(settings, job_queue=queue))
+        with _stdout_on_stderr():  # while serving, the SDK points fd 1 at stderr itself
+            install(build(settings, job_queue=queue))
         serve_stdio(Binding(tenant_id=LOCAL_TENANT, user_id=args.user, agent_id=args.agent))
     finally:
         queue.stop()
     return 0
+
+
+@contextmanager
+def _stdout_on_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at stderr: a warning logged while the services are built (Powertools logs to
+    stdout) must not reach the client as a line of protocol."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
