@@ -39,7 +39,7 @@ def error_response(
     )
 
 
-def _field_name(loc: Sequence[Any]) -> str:
+def field_name(loc: Sequence[Any]) -> str:
     """('body', 'messages', 0, 'role') -> 'messages[0].role'; ('query', 'limit') -> 'limit'.
 
     Union branches add their tag to the location ('history', "literal['auto','none']"); a tag is never an
@@ -53,7 +53,7 @@ def _field_name(loc: Sequence[Any]) -> str:
     return name or str(loc[0] if loc else "body")
 
 
-def _message(error: Any) -> str:
+def error_message(error: Any) -> str:
     if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == TEXT_PATTERN:
         return "must not be blank and must not contain NUL characters"
     message = str(error.get("msg", "invalid"))
@@ -74,8 +74,8 @@ def _register_client_errors(app: APIGatewayRestResolver) -> None:
             return error_response(
                 HTTPStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON", ["body"]
             )
-        fields = list(dict.fromkeys(_field_name(e.get("loc", ())) for e in errors))
-        messages = "; ".join(f"{_field_name(e.get('loc', ()))}: {_message(e)}" for e in errors[:5])
+        fields = list(dict.fromkeys(field_name(e.get("loc", ())) for e in errors))
+        messages = "; ".join(f"{field_name(e.get('loc', ()))}: {error_message(e)}" for e in errors[:5])
         logger.info("invalid request", fields=fields)
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", messages, fields)
 

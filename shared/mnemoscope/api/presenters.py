@@ -1,5 +1,5 @@
-"""Service results in their wire form: shared by the HTTP routes and the embedded `Memory`, so both answer with
-the same models built the same way."""
+"""Service results in their wire form, and wire requests as service queries: shared by the HTTP routes, the MCP
+tools (through `views`) and the embedded `Memory`, so all answer with the same models built the same way."""
 
 from datetime import UTC
 
@@ -10,16 +10,33 @@ from mnemoscope.contracts.api import (
     MemoryOut,
     MemoryResponse,
     MessageOut,
+    SearchRequest,
     SearchResponse,
 )
 from mnemoscope.contracts.messages import QuarantineOut, TurnListResponse, TurnOut
 from mnemoscope.domain.memory import MemoryNode
+from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.ports.chat_log import TurnPage, TurnView
 from mnemoscope.ports.memory_index import MemoryPage
 from mnemoscope.services.chat import ChatResult
 from mnemoscope.services.context_lines import memory_context
 from mnemoscope.services.lineage import Lineage
-from mnemoscope.services.retrieval import SearchResult
+from mnemoscope.services.retrieval import SearchQuery, SearchResult
+
+
+def search_query(body: SearchRequest) -> SearchQuery:
+    window = body.time_window
+    return SearchQuery(
+        query=body.query,
+        top_k=body.top_k,
+        at=body.at,
+        timezone=body.timezone,
+        types=tuple(body.types) if body.types else None,
+        include_recent=body.include_recent,
+        include_expired=body.include_expired,
+        time_filter=body.time_filter,
+        time_window=TimeRange(start=window.start, end=window.end) if window else None,
+    )
 
 
 def memory_response(node: MemoryNode, found: Lineage) -> MemoryResponse:

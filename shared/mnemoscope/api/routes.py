@@ -7,18 +7,21 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from mnemoscope import __version__, wiring
+from mnemoscope.api import views
 from mnemoscope.api.params import AgentIdQuery, MemoryIdPath, UserIdPath, UserIdQuery
-from mnemoscope.api.presenters import memory_list, memory_response
 from mnemoscope.api.tenancy import request_event, scope_of
 from mnemoscope.contracts.api import (
+    DEFAULT_LIST_LIMIT,
+    MAX_CURSOR_CHARS,
+    MAX_LIST_LIMIT,
     AddMemoryRequest,
     AppendMessagesRequest,
     AppendMessagesResponse,
     HealthResponse,
     JobAccepted,
     JobRequest,
+    ListMemoriesQuery,
     MemoryListResponse,
-    MemoryOut,
     MemoryResponse,
 )
 from mnemoscope.contracts.jobs import JobKind
@@ -46,15 +49,13 @@ def health() -> HealthResponse:
 @router.post("/v1/messages")
 def append_messages(body: AppendMessagesRequest) -> Response[AppendMessagesResponse]:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    ids, _ = services().ingest.append(scope, body.messages)
-    return _json(202, AppendMessagesResponse(accepted=len(ids), message_ids=ids))
+    return _json(202, views.append_messages(scope, body))
 
 
 @router.post("/v1/memories")
 def add_memory(body: AddMemoryRequest) -> Response[MemoryResponse]:
     scope = scope_of(request_event(), body.user_id, body.agent_id)
-    node = services().memories.add_custom(scope, body.content, body.created_at)
-    return _json(201, MemoryResponse(memory=MemoryOut.of(node)))
+    return _json(201, views.add_memory(scope, body))
 
 
 @router.get("/v1/memories")
@@ -63,32 +64,28 @@ def list_memories(
     agent_id: AgentIdQuery = "default",
     type: Annotated[MemoryType | None, Query()] = None,
     status: Annotated[MemoryStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = DEFAULT_LIST_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
 ) -> MemoryListResponse:
     scope = scope_of(request_event(), user_id, agent_id)
-    return memory_list(services().memories.list(scope, type, status, limit, cursor))
+    query = ListMemoriesQuery(user_id=user_id, agent_id=agent_id, type=type, status=status, limit=limit, cursor=cursor)
+    return views.list_memories(scope, query)
 
 
 @router.get("/v1/memories/<memory_id>")
 def get_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> MemoryResponse:
-    memories = services().memories
-    scope = scope_of(request_event(), user_id, agent_id)
-    node = memories.get(scope, memory_id)
-    return memory_response(node, memories.lineage(scope, node))
+    return views.memory_with_lineage(scope_of(request_event(), user_id, agent_id), memory_id)
 
 
 @router.delete("/v1/memories/<memory_id>")
 def delete_memory(memory_id: MemoryIdPath, user_id: UserIdQuery, agent_id: AgentIdQuery = "default") -> Response[None]:
-    scope = scope_of(request_event(), user_id, agent_id)
-    services().memories.delete(scope, memory_id)
+    views.delete_memory(scope_of(request_event(), user_id, agent_id), memory_id)
     return Response(status_code=204)
 
 
 @router.delete("/v1/users/<user_id>")
 def forget_user(user_id: UserIdPath, agent_id: AgentIdQuery = "default") -> Response[None]:
-    scope = scope_of(request_event(), user_id, agent_id)
-    services().memories.forget(scope)
+    views.forget_user(scope_of(request_event(), user_id, agent_id))
     return Response(status_code=204)
 
 

@@ -39,7 +39,6 @@ from mnemoscope.contracts.messages import RetryAccepted, RetryRequest, TurnListR
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.domain.memory import MemoryStatus, MemoryType
 from mnemoscope.domain.scope import Scope
-from mnemoscope.services.retrieval import SearchQuery
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Services, build
 
@@ -217,16 +216,7 @@ class Memory:
         with as_client_errors():
             fields = {"query": query, "top_k": top_k, "at": at, "timezone": timezone, **options}
             body = _parsed(SearchRequest, self._ref(user_id, agent_id) | fields)
-            search = SearchQuery(
-                query=body.query,
-                top_k=body.top_k,
-                at=body.at,
-                timezone=body.timezone,
-                types=tuple(body.types) if body.types else None,
-                include_recent=body.include_recent,
-                include_expired=body.include_expired,
-                time_filter=body.time_filter,
-            )
+            search = presenters.search_query(body)
             return presenters.search_response(self._services.retrieval.search(self._scope(body), search))
 
     def consolidate(self, user_id: str, agent_id: str | None = None) -> JobAccepted:

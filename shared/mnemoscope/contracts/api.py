@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from mnemoscope.contracts.fields import Instant, JsonInt, Text, Timezone, json_integer
 from mnemoscope.domain.ids import ID_PATTERN
@@ -19,6 +19,9 @@ MAX_NAME_CHARS = 128
 MAX_CUSTOM_MEMORY_CHARS = 4_000
 MAX_QUERY_CHARS = 2_000
 MAX_SYSTEM_PROMPT_CHARS = 16_000
+DEFAULT_LIST_LIMIT = 50
+MAX_LIST_LIMIT = 200
+MAX_CURSOR_CHARS = 512
 
 
 class _Strict(BaseModel):
@@ -27,8 +30,24 @@ class _Strict(BaseModel):
 
 
 class ScopeRef(_Strict):
-    user_id: Id
-    agent_id: Id = "default"
+    user_id: Id = Field(description="The human the memory is about")
+    agent_id: Id = Field(default="default", description="The assistant that owns the memory")
+
+
+class MemoryRef(ScopeRef):
+    """One memory of a scope (GET/DELETE /v1/memories/{memory_id}; the MCP tools get_memory, delete_memory)."""
+
+    memory_id: Id = Field(description="The memory's id")
+
+
+class ListMemoriesQuery(ScopeRef):
+    """GET /v1/memories's query (the route declares the same limits as query parameters; the MCP tool
+    list_memories validates with this model)."""
+
+    type: MemoryType | None = None
+    status: MemoryStatus | None = None
+    limit: JsonInt = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_CHARS, description="A page's `next_cursor`")
 
 
 class NewMessage(_Strict):
@@ -113,6 +132,21 @@ class MessageOut(BaseModel):
         return cls.model_validate(logged.message.model_dump())
 
 
+class TimeWindow(_Strict):
+    """[start, end): the time a search is about, given explicitly instead of as words in the query."""
+
+    start: Instant
+    end: Instant = Field(description="After start")
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError("must be after start")
+        return end
+
+
 class SearchRequest(ScopeRef):
     query: Text = Field(max_length=MAX_QUERY_CHARS)
     top_k: JsonInt = Field(default=20, ge=1, le=50)
@@ -122,6 +156,11 @@ class SearchRequest(ScopeRef):
     include_recent: bool = True
     include_expired: bool = False
     time_filter: bool = False
+    time_window: TimeWindow | None = Field(
+        default=None,
+        description="The time the search is about; default: a time expression in the query ('last week'), if any. "
+        "Memories whose event time overlaps it rank higher; with time_filter, only they are returned",
+    )
 
 
 class SearchResponse(BaseModel):

@@ -14,6 +14,7 @@ from mnemoscope.api.app import leased_app
 from mnemoscope.api.body_limits import check_json_body
 from mnemoscope.api.errors import error_response
 from mnemoscope.api.request_path import with_decoded_path
+from mnemoscope.mcp_server import MCP_PATH  # the package's __init__ only: no SDK import
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
 MAX_BODY_BYTES = 1_000_000
@@ -56,8 +57,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     rejected = check_json_body(body, bool(event.get("isBase64Encoded")))
     if rejected:
         return _error(rejected.status, rejected.code, rejected.message, rejected.field)
+    if _is_mcp(event):
+        # Imported here: the MCP SDK stays off the cold path of every REST request.
+        from mnemoscope.mcp_server.http import handle_mcp_event
+
+        return handle_mcp_event(event)
     with leased_app() as app:
         return app.resolve(_as_json_request(with_decoded_path(event)), context)
+
+
+def _is_mcp(event: dict[str, Any]) -> bool:
+    return str(event.get("path") or "").rstrip("/") == MCP_PATH
 
 
 def _error(status: int, code: str, message: str, field: str) -> dict[str, Any]:

@@ -17,7 +17,8 @@ LOCAL_TENANT = "local"
 MAX_URL_BYTES = 8192
 MAX_BODY_BYTES = 1_000_000
 SERVED_METHODS = ("GET", "HEAD", "POST", "DELETE")
-CORS_HEADERS = "Content-Type, X-Api-Key"
+# The MCP headers let a browser MCP client (an inspector, a web agent) call /mcp once its origin is allowed.
+CORS_HEADERS = "Content-Type, X-Api-Key, Mcp-Protocol-Version, Mcp-Method, Mcp-Name"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -135,8 +136,10 @@ def _not_allowed(method: str, target: str) -> Reply:
     """405 with the path's own methods in `Allow` (OPTIONS without CORS configured, TRACE, PUT...); 404 when
     the API has no such path."""
     from mnemoscope.api.app import methods_for  # the route table, built with the API on first use
+    from mnemoscope.mcp_server import MCP_PATH
 
-    allowed = methods_for(unquote(urlsplit(target).path))
+    path = unquote(urlsplit(target).path)
+    allowed = ["POST"] if path.rstrip("/") == MCP_PATH else methods_for(path)
     if not allowed:
         return _error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
     message = (

@@ -33,6 +33,7 @@ class SearchQuery:
     include_recent: bool = True
     include_expired: bool = False
     time_filter: bool = False
+    time_window: TimeRange | None = None  # given by the caller; else read from the query
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class RetrievalService:
 
     def search(self, scope: Scope, request: SearchQuery) -> SearchResult:
         now = (request.at or self._clock.now()).astimezone(zone(request.timezone))
-        time_range = self._time_range(request.query, now)
+        time_range = request.time_window or self._time_range(request.query, now)
         memory_filter = MemoryFilter(
             types=frozenset(request.types) if request.types else None,
             statuses=None if request.include_expired else frozenset({"valid"}),
