@@ -40,6 +40,12 @@ def overfetch(k: int) -> int:
     return k * 2 + 5
 
 
+# Allowance for the time between a record's `written_at` and its projection document reaching the index (a
+# DynamoDB write and one bulk request). Without it, on a loaded CI machine a document written just before a forget
+# came of age after the second sweep and survived it.
+PROJECTION_WRITE_LAG_SECONDS = 1.0
+
+
 class ProjectedMemoryIndex:
     """The MemoryIndex port on DynamoDB memory records plus an OpenSearch search projection."""
 
@@ -120,8 +126,9 @@ class ProjectedMemoryIndex:
         """
         count, newest_ms = self._records.delete_scope(scope)
         self._projection.remove_scope(scope)
-        # Documents written less than the visibility delay ago may have been invisible to that sweep.
-        remaining = newest_ms / 1000 + self._visibility_seconds - self._now()
+        # Documents written less than the visibility delay ago may have been invisible to that sweep. A record's
+        # time is taken before its write and its document is written after it: allow for that lag too.
+        remaining = newest_ms / 1000 + self._visibility_seconds + PROJECTION_WRITE_LAG_SECONDS - self._now()
         if remaining > 0:
             self._sleep(remaining)
             self._projection.remove_scope(scope)
