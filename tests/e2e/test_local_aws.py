@@ -180,6 +180,7 @@ EXPECTED = {
     "list_memories": 200,
     "list_memories_bad_limit": 422,
     "list_memories_missing_user_id": 422,
+    "mcp_search": 200,
     "reflect": 202,
     "search": 200,
     "search_missing_query": 422,
