@@ -6,4 +6,6 @@ from mnemoscope.entrypoints.snapstart import prime_for_snapshot
 
 __all__ = ["lambda_handler"]
 
-prime_for_snapshot()  # with SnapStart only: the slow part of a cold start, before the snapshot
+# With SnapStart only: the slow part of a cold start, before the snapshot (the MCP transport, which `/mcp` requests
+# import on first use, included).
+prime_for_snapshot(extra_modules=("mnemoscope.mcp_server.http",))

@@ -84,16 +84,17 @@ def test_after_preloading_no_adapter_imports_anything_on_first_use(embedder: str
 LOADED_SDKS = """
 import json, sys
 import functions.{function}.handler
-markers = ("openai", "opensearchpy", "mnemoscope.adapters.aws.dynamodb_chat_log")  # SDKs, and the graph built
+# SDKs, the graph built, and the api function's MCP transport
+markers = ("openai", "opensearchpy", "mnemoscope.adapters.aws.dynamodb_chat_log", "mcp")
 print(json.dumps(sorted(m for m in markers if m in sys.modules)))
 """
 
 
-@pytest.mark.parametrize("function", ["api", "consolidate", "reflect"])
-def test_the_snapshotted_init_primes_each_function(function: str) -> None:
+@pytest.mark.parametrize(("function", "mcp"), [("api", ["mcp"]), ("consolidate", []), ("reflect", [])])
+def test_the_snapshotted_init_primes_each_function(function: str, mcp: list[str]) -> None:
     snapshotting = LAMBDA_ENV | {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
     primed = json.loads(run(LOADED_SDKS.format(function=function), env=snapshotting))
-    assert primed == ["mnemoscope.adapters.aws.dynamodb_chat_log", "openai", "opensearchpy"]
+    assert primed == sorted(["mnemoscope.adapters.aws.dynamodb_chat_log", "openai", "opensearchpy", *mcp])
 
 
 def test_an_ordinary_cold_start_imports_only_the_handler() -> None:

@@ -70,8 +70,9 @@ def preload(settings: Settings) -> None:
         _openai_transport()
 
 
-def prime_for_snapshot() -> bool:
-    """In SnapStart's snapshotted init: build the graph and import what its adapters will need; True if it ran.
+def prime_for_snapshot(extra_modules: tuple[str, ...] = ()) -> bool:
+    """In SnapStart's snapshotted init: build the graph and import what its adapters will need, and
+    `extra_modules` (what the function's own routes import on first use); True if it ran.
 
     A configuration error is logged, not raised: the requests then answer it as they would without SnapStart."""
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != SNAPSHOTTING:
@@ -86,6 +87,8 @@ def prime_for_snapshot() -> bool:
         )
         return False
     preload(graph.settings)
+    for name in extra_modules:
+        importlib.import_module(name)
     _reseed_after_restore()
     return True
 
