@@ -65,14 +65,29 @@ def by_category(values: list[float], questions: list[Question]) -> dict[str, flo
 
 
 def policies() -> dict[str, Callable[[], Any]]:
-    """Named RetrievalPolicy factories to compare (edit freely: this is the experiment list)."""
+    """Named RetrievalPolicy factories to compare (the experiment list; each name says what differs)."""
     from mnemoscope.services.retrieval import RetrievalPolicy
 
     out: dict[str, Callable[[], Any]] = {"default": RetrievalPolicy}
-    for boost in (1.0, 1.5, 3.0):
-        out[f"boost {boost:g}"] = lambda boost=boost: RetrievalPolicy(time_boost=boost)
-    for fusion in ("vector", "keyword", "normalised"):
+    for fusion in ("vector", "keyword", "normalised", "rrf"):
         out[fusion] = lambda fusion=fusion: RetrievalPolicy(fusion=fusion)
+    for boost in (1.0, 1.5, 3.0, 4.0, 6.0, 8.0):
+        out[f"boost {boost:g}"] = lambda boost=boost: RetrievalPolicy(time_boost=boost)
+    for rrf_k in (5, 10, 20, 40, 60, 100):
+        for weight in (0.7, 1.0, 1.5, 2.0, 3.0):
+            out[f"rrf k={rrf_k} kw={weight:g}"] = lambda rrf_k=rrf_k, weight=weight: RetrievalPolicy(
+                fusion="rrf", rrf_k=rrf_k, keyword_weight=weight
+            )
+    for pool in (20, 50, 100, 200):
+        for weight in (1.0, 1.5):
+            out[f"rrf pool={pool} kw={weight:g}"] = lambda pool=pool, weight=weight: RetrievalPolicy(
+                fusion="rrf", candidates_factor=1, min_candidates=pool, keyword_weight=weight
+            )
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for pool in (30, 100):
+            out[f"convex w={weight:g} pool={pool}"] = lambda weight=weight, pool=pool: RetrievalPolicy(
+                fusion="convex", convex_keyword_weight=weight, candidates_factor=1, min_candidates=pool
+            )
     return out
 
 
@@ -82,8 +97,10 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated policy names (default: all)")
-    parser.add_argument("--out", default="")
+    parser.add_argument("--curve", default="", help="comma-separated k values: recall@k per policy and category")
+    parser.add_argument("--out", default="", help="file name under bench/results")
     args = parser.parse_args()
+    ks = [int(k) for k in args.curve.split(",") if k] or [args.k]
 
     from mnemoscope.services.retrieval import RetrievalService
 
@@ -102,16 +119,18 @@ def main() -> None:
             return questions[0].at
 
     wanted = {n for n in args.only.split(",") if n}
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[int, dict[str, float]]] = {}
     for name, make in policies().items():
         if wanted and name not in wanted:
             continue
         began = time.perf_counter()
         service = RetrievalService(caching, chat_log, lookup, _Clock(), make())  # type: ignore[arg-type]
-        rows[name] = by_category(recall_at(service, questions, args.k), questions)
-        print(f"{name:>40}: R@{args.k} {rows[name]}  ({time.perf_counter() - began:.1f}s)", flush=True)
+        rows[name] = {k: by_category(recall_at(service, questions, k), questions) for k in ks}
+        shown = rows[name][ks[-1]] if len(ks) == 1 else {k: r["overall"] for k, r in rows[name].items()}
+        label = ks[-1] if len(ks) == 1 else ks
+        print(f"{name:>32}: R@{label} {shown}  ({time.perf_counter() - began:.1f}s)", flush=True)
     if args.out:
-        write_json(RESULTS / args.out, {"split": args.split, "k": args.k, "recall": rows})
+        write_json(RESULTS / args.out, {"split": args.split, "questions": len(questions), "recall": rows})
     print(json.dumps({"split": args.split, "questions": len(questions)}))
 
 
