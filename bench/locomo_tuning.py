@@ -69,6 +69,9 @@ def policies() -> dict[str, Callable[[], Any]]:
     from mnemoscope.services.retrieval import RetrievalPolicy
 
     out: dict[str, Callable[[], Any]] = {"default": RetrievalPolicy}
+    # The steps of issue 18 one at a time (the query form is the embedder's, so it is in every row after it landed).
+    out["step: rrf k=60 boost 2"] = lambda: RetrievalPolicy(rrf_k=60, time_boost=2.0)
+    out["step: rrf k=5 boost 2"] = lambda: RetrievalPolicy(time_boost=2.0)
     for fusion in ("vector", "keyword", "normalised", "rrf"):
         out[fusion] = lambda fusion=fusion: RetrievalPolicy(fusion=fusion)
     for boost in (1.0, 1.5, 3.0, 4.0, 6.0, 8.0):
