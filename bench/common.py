@@ -69,6 +69,10 @@ def write_json(path: Path, data: Any) -> None:
 
 # -- embeddings -----------------------------------------------------------------------------------------------
 def text_key(kind: str, text: str) -> str:
+    if kind == "query":  # the embedder normalises queries (issue 18): vectors of another form must not be reused
+        from mnemoscope.adapters.models.local_embedder import QUERY_FORM
+
+        kind = f"query\x00{QUERY_FORM}"
     return hashlib.sha1(f"{MODEL_ID}\x00{kind}\x00{text}".encode()).hexdigest()
 
 

@@ -182,7 +182,8 @@ def run_offline(args: argparse.Namespace) -> int:
     tracks = {"observations (API)": result["recall"]}
     if args.raw_turns:
         raw = json.loads(args.raw_turns.read_text(encoding="utf-8"))
-        default = next(e for e in raw["results"] if e["fusion"] == "rrf" and e["time_boost"] == 2.0)
+        boost = raw.get("default_time_boost", 2.0)  # the default policy's boost when the benchmark ran
+        default = next(e for e in raw["results"] if e["fusion"] == "rrf" and e["time_boost"] == boost)
         tracks = {"raw turns (bench)": default["recall"], **tracks}
         result["raw_turn_track"] = default["recall"]
     if write_recall_plot(tracks, args.out / "observations_recall.png"):

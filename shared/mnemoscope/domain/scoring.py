@@ -1,5 +1,6 @@
 """Ranking policies for retrieval: fusion of ranked lists, type weights and the time boost. Pure functions."""
 
+import re
 from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -8,6 +9,7 @@ from mnemoscope.domain.memory import MemoryNode, MemoryType
 from mnemoscope.domain.time_range import TimeRange
 
 RRF_K = 60  # the constant from Cormack et al.; large enough that one list's top rank cannot dominate
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class TypeWeights(BaseModel):
@@ -23,12 +25,34 @@ class TypeWeights(BaseModel):
         return float(getattr(self, memory_type))
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
-    """Sum of 1/(k + rank) over the lists each id appears in (rank starts at 1)."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Sum of weight/(k + rank) over the lists each id appears in (rank starts at 1; weights default to 1)."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[n]
         for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def min_max(scores: Mapping[str, float]) -> dict[str, float]:
+    """Scores rescaled to [0, 1] within their list (all 1.0 when they are equal)."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    span = high - low
+    return {item: (score - low) / span if span > 0 else 1.0 for item, score in scores.items()}
+
+
+def convex_fusion(
+    vector_scores: Mapping[str, float], keyword_scores: Mapping[str, float], keyword_weight: float
+) -> dict[str, float]:
+    """(1 - w) * min-max(cosine) + w * min-max(BM25): scores on one scale without training (Bruch et al. 2023)."""
+    fused = {item: (1.0 - keyword_weight) * score for item, score in min_max(vector_scores).items()}
+    for item, score in min_max(keyword_scores).items():
+        fused[item] = fused.get(item, 0.0) + keyword_weight * score
     return fused
 
 
@@ -41,6 +65,11 @@ def normalised_fusion(
     for item, score in keyword_scores.items():
         fused[item] = fused.get(item, 0.0) + (keyword_weight * score / top if top > 0 else 0.0)
     return fused
+
+
+def has_cjk(text: str) -> bool:
+    """True when `text` holds Chinese characters (keyword search then matches character bigrams, not words)."""
+    return _CJK.search(text) is not None
 
 
 def time_matches(node: MemoryNode, query_range: TimeRange | None) -> bool:

@@ -10,7 +10,15 @@ from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode, MemoryType
 from mnemoscope.domain.message import LoggedMessage
 from mnemoscope.domain.scope import Scope
-from mnemoscope.domain.scoring import TypeWeights, final_score, normalised_fusion, reciprocal_rank_fusion, time_matches
+from mnemoscope.domain.scoring import (
+    TypeWeights,
+    convex_fusion,
+    final_score,
+    has_cjk,
+    normalised_fusion,
+    reciprocal_rank_fusion,
+    time_matches,
+)
 from mnemoscope.domain.time_range import TimeRange
 from mnemoscope.ports.chat_log import ChatLog
 from mnemoscope.ports.clock import Clock
@@ -20,7 +28,7 @@ from mnemoscope.ports.reranker import Reranker
 from mnemoscope.ports.time_extractor import TimeExtractor
 from mnemoscope.timeparse import has_time_reference, resolve_time
 
-Fusion = Literal["rrf", "normalised", "vector", "keyword"]
+Fusion = Literal["rrf", "normalised", "convex", "vector", "keyword"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,15 @@ class SearchResult:
 @dataclass(frozen=True)
 class RetrievalPolicy:
     weights: TypeWeights = field(default_factory=TypeWeights)
-    time_boost: float = 2.0
+    # x4, not x2: under RRF k = 5 a time-matching memory still climbs as far as it did under k = 60 (issue 18).
+    time_boost: float = 4.0
     fusion: Fusion = "rrf"
+    # Issue 18 (docs/decisions.md): k = 5 instead of Cormack's 60 lets the top of each list decide, and the CJK
+    # bigram keyword side, weaker than the vector side on Chinese, counts half for queries with Chinese characters.
+    rrf_k: int = 5
+    keyword_weight: float = 1.0  # the RRF weight of the keyword list; the vector list's is 1
+    cjk_keyword_weight: float = 0.5
+    convex_keyword_weight: float = 0.5  # fusion="convex": BM25's share of the min-max-normalised score
     candidates_factor: int = 3
     min_candidates: int = 30
     time_filter_candidates: int = 200
@@ -115,18 +130,23 @@ class RetrievalService:
         if policy.fusion != "vector":
             keyword_hits = self._index.keyword_search(scope, request.query, n, memory_filter)
         nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
-        fused = self._fuse(vector_hits, keyword_hits)
+        fused = self._fuse(request.query, vector_hits, keyword_hits)
         return {memory_id: (nodes[memory_id], score) for memory_id, score in fused.items()}
 
-    def _fuse(self, vector_hits: list[ScoredMemory], keyword_hits: list[ScoredMemory]) -> dict[str, float]:
-        if self._policy.fusion == "normalised":
-            return normalised_fusion(
-                {h.node.id: h.score for h in vector_hits}, {h.node.id: h.score for h in keyword_hits}
-            )
-        if self._policy.fusion == "vector":
+    def _fuse(self, query: str, vector_hits: list[ScoredMemory], keyword_hits: list[ScoredMemory]) -> dict[str, float]:
+        policy = self._policy
+        vector_scores = {h.node.id: h.score for h in vector_hits}
+        keyword_scores = {h.node.id: h.score for h in keyword_hits}
+        if policy.fusion == "normalised":
+            return normalised_fusion(vector_scores, keyword_scores)
+        if policy.fusion == "convex":
+            return convex_fusion(vector_scores, keyword_scores, policy.convex_keyword_weight)
+        if policy.fusion == "vector":
             # Cosine can be negative; shift so type weights and boosts keep their meaning.
             return {h.node.id: (h.score + 1.0) / 2.0 for h in vector_hits}
-        return reciprocal_rank_fusion([[h.node.id for h in vector_hits], [h.node.id for h in keyword_hits]])
+        rankings = [[h.node.id for h in vector_hits], [h.node.id for h in keyword_hits]]
+        keyword_weight = policy.cjk_keyword_weight if has_cjk(query) else policy.keyword_weight
+        return reciprocal_rank_fusion(rankings, policy.rrf_k, (1.0, keyword_weight))
 
     def _rank(
         self, request: SearchQuery, candidates: dict[str, tuple[MemoryNode, float]], time_range: TimeRange | None

@@ -13,7 +13,7 @@ from mnemoscope.adapters.models import transient
 from mnemoscope.adapters.models.batching import truncate_utf8
 from mnemoscope.adapters.models.dashscope_embedder import DashScopeEmbedder
 from mnemoscope.adapters.models.dashscope_reranker import DashScopeReranker
-from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
+from mnemoscope.adapters.models.local_embedder import LocalE5Embedder, query_form
 from mnemoscope.adapters.models.openai_embedder import OpenAIEmbedder
 from mnemoscope.domain.errors import DependencyUnavailable
 
@@ -178,6 +178,27 @@ def test_local_short_text_is_untouched_and_long_text_embeds_as_its_prefix(local:
     whole, head = local.embed_documents([LONG_ENGLISH, prefix])
     assert whole == head
     assert local.embed_query(LONG_CHINESE) == local.embed_query(local.truncate(LONG_CHINESE, is_query=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("When did Caroline go to the LGBTQ support group?", "when did caroline go to the lgbtq support group"),
+        ("  Where's Miso?? ", "where's miso"),
+        ("我的狗叫什么名字？", "我的狗叫什么名字？"),  # no case, and the full-width mark stays
+        ("?", "?"),  # nothing left: the text as given
+    ],
+)
+def test_query_form_is_lower_case_without_a_trailing_question_mark(text: str, form: str) -> None:
+    assert query_form(text) == form
+
+
+def test_local_queries_are_embedded_in_their_query_form(local: LocalE5Embedder) -> None:
+    # Given a question as a user types it
+    asked = local.embed_query("What did Melanie paint?")
+    # Then it is embedded as its search-query form, and a document keeps its own case
+    assert asked == local.embed_query("what did melanie paint")
+    assert local.embed_documents(["Melanie painted"]) != local.embed_documents(["melanie painted"])
 
 
 def test_utf8_truncation_cuts_whole_characters_within_the_byte_bound() -> None:

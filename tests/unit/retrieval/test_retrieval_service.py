@@ -195,7 +195,7 @@ def test_memory_line_uses_memoryscope_format_in_the_readers_timezone() -> None:
     assert memory_line(node, zone("Asia/Shanghai")) == "[2024-08-03 00:30:00 Saturday] Alice moved to Hangzhou"
 
 
-@pytest.mark.parametrize("fusion", ["rrf", "normalised", "vector", "keyword"])
+@pytest.mark.parametrize("fusion", ["rrf", "normalised", "convex", "vector", "keyword"])
 def test_every_fusion_mode_returns_ranked_results(world: World, fusion: str) -> None:
     world.add("cat", "Alice has a cat named Miso")
     world.add("tea", "Alice drinks tea")

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from mnemoscope.domain.scoring import (
     TypeWeights,
+    convex_fusion,
     final_score,
+    min_max,
     normalised_fusion,
     reciprocal_rank_fusion,
     time_matches,
@@ -37,6 +39,38 @@ def test_rrf_never_decreases_when_an_item_gains_a_list(rankings: list[list[str]]
     more = reciprocal_rank_fusion([*rankings, ["a"]])
     assert more["a"] > base.get("a", 0.0)
     assert all(more[k] == pytest.approx(v) for k, v in base.items() if k != "a")
+
+
+def test_weighted_rrf_scales_each_list_and_k_sharpens_the_top() -> None:
+    # Given one item only the vector list has and one only the keyword list has, at the same rank
+    rankings = [["v"], ["k"]]
+    # When the keyword list weighs more
+    fused = reciprocal_rank_fusion(rankings, k=10, weights=(1.0, 1.5))
+    # Then its item wins, by exactly the weight ratio
+    assert fused == pytest.approx({"v": 1 / 11, "k": 1.5 / 11})
+    assert reciprocal_rank_fusion([["a", "b"]], k=1)["a"] / reciprocal_rank_fusion([["a", "b"]], k=1)["b"] == 1.5
+
+
+def test_min_max_maps_each_list_onto_zero_to_one() -> None:
+    assert min_max({"a": -0.2, "b": 0.3, "c": 0.8}) == pytest.approx({"a": 0.0, "b": 0.5, "c": 1.0})
+    assert min_max({"a": 4.0, "b": 4.0}) == {"a": 1.0, "b": 1.0}
+    assert min_max({}) == {}
+
+
+def test_convex_fusion_mixes_normalised_scores_by_the_keyword_weight() -> None:
+    fused = convex_fusion({"a": 0.9, "b": 0.5}, {"b": 12.0, "c": 2.0}, keyword_weight=0.6)
+    assert fused == pytest.approx({"a": 0.4, "b": 0.6, "c": 0.0})
+
+
+@given(
+    st.dictionaries(st.sampled_from("abcdef"), st.floats(-1, 1), min_size=1),
+    st.dictionaries(st.sampled_from("abcdef"), st.floats(0, 50), min_size=1),
+    st.floats(0, 1),
+)
+def test_convex_fusion_stays_within_zero_and_one(vector: dict[str, float], keyword: dict[str, float], w: float) -> None:
+    fused = convex_fusion(vector, keyword, w)
+    assert set(fused) == set(vector) | set(keyword)
+    assert all(-1e-9 <= score <= 1 + 1e-9 for score in fused.values())
 
 
 def test_normalised_fusion_adds_scaled_keyword_scores() -> None:
