@@ -8,6 +8,7 @@ from typing import Any, Literal
 import httpx
 
 from mnemoscope.client.errors import ConnectionFailed, error_for
+from mnemoscope.client.protocol import every_memory
 from mnemoscope.contracts.api import (
     AppendMessagesResponse,
     ChatResponse,
@@ -108,14 +109,7 @@ class MemoryClient:
 
     def all_memories(self, user_id: str, **filters: Any) -> list[MemoryOut]:
         """Every memory matching the filters, following cursors."""
-        out: list[MemoryOut] = []
-        cursor = None
-        while True:
-            page = self.list_memories(user_id, limit=200, cursor=cursor, **filters)
-            out.extend(page.memories)
-            if not page.next_cursor:
-                return out
-            cursor = page.next_cursor
+        return every_memory(self, user_id, **filters)
 
     def get_memory(self, user_id: str, memory_id: str, agent_id: str | None = None) -> MemoryResponse:
         params = {"user_id": user_id, "agent_id": agent_id or self.agent_id}

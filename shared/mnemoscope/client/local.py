@@ -17,6 +17,7 @@ from mnemoscope import __version__
 from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
 from mnemoscope.api import presenters
 from mnemoscope.client.local_errors import as_client_errors
+from mnemoscope.client.protocol import every_memory
 from mnemoscope.contracts.api import (
     AddMemoryRequest,
     AppendMessagesRequest,
@@ -177,14 +178,7 @@ class Memory:
 
     def all_memories(self, user_id: str, **filters: Any) -> list[MemoryOut]:
         """Every memory matching the filters, following cursors."""
-        out: list[MemoryOut] = []
-        cursor = None
-        while True:
-            page = self.list_memories(user_id, limit=200, cursor=cursor, **filters)
-            out.extend(page.memories)
-            if not page.next_cursor:
-                return out
-            cursor = page.next_cursor
+        return every_memory(self, user_id, **filters)
 
     def get_memory(self, user_id: str, memory_id: str, agent_id: str | None = None) -> MemoryResponse:
         with as_client_errors():

@@ -80,3 +80,15 @@ if TYPE_CHECKING:  # mypy's proof that both implementations fit the protocol (no
 
     def _both_fit(remote: MemoryClient, local: Memory) -> tuple[MemoryApi, MemoryApi]:
         return remote, local
+
+
+def every_memory(api: MemoryApi, user_id: str, **filters: Any) -> list[MemoryOut]:
+    """Every memory matching the filters, following cursors (`all_memories` of both implementations)."""
+    out: list[MemoryOut] = []
+    cursor = None
+    while True:
+        page = api.list_memories(user_id, limit=200, cursor=cursor, **filters)
+        out.extend(page.memories)
+        if not page.next_cursor:
+            return out
+        cursor = page.next_cursor
