@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnemoscope.adapters.local.keyword_query import VOCAB_SCHEMA, match_terms
 from mnemoscope.adapters.local.memory_filters import sql_filter as _sql_filter
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.text_terms import query_terms, terms
@@ -37,11 +38,17 @@ _SCHEMA = [
         vector BLOB NOT NULL,
         UNIQUE (scope_key, id))""",
     "CREATE INDEX IF NOT EXISTS memories_listing ON memories (scope_key, created_at DESC, id DESC)",
+    # Covers the filter check of search hits (vector and keyword): rows are ~3.5 KB, reading them cost more than
+    # the search at 100k memories.
+    "CREATE INDEX IF NOT EXISTS memories_filter ON memories (scope_key, pk, status, type, reflected, reconsolidated)",
     # `tag` holds the scope tag so MATCH intersects postings with the scope instead of filtering afterwards.
     "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts "
     "USING fts5(scope_tag UNINDEXED, tag, body, tokenize='porter unicode61')",
     "CREATE TABLE IF NOT EXISTS memory_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    VOCAB_SCHEMA,
 ]
+# Keyword candidates ranked by FTS5 before the filter is checked (at least 4 x k).
+KEYWORD_CANDIDATES = 200
 
 
 def _scope_tag(scope: Scope) -> str:
@@ -50,9 +57,15 @@ def _scope_tag(scope: Scope) -> str:
 
 class SqliteMemoryIndex:
     def __init__(
-        self, db: SqliteDatabase, dimension: int, vector_dir: Path | None = None, vector_cache_bytes: int = 1 << 30
+        self,
+        db: SqliteDatabase,
+        dimension: int,
+        vector_dir: Path | None = None,
+        vector_cache_bytes: int = 1 << 30,
+        exact_below: int | None = None,
     ) -> None:
-        """`vector_dir` holds the per-scope vector index files (None: rebuilt from SQLite in each process)."""
+        """`vector_dir` holds the per-scope vector index files (None: rebuilt from SQLite in each process);
+        scopes under `exact_below` vectors are searched by brute force (default: `vector_store.EXACT_BELOW`)."""
         self._db = db
         self._dimension = dimension
         with db.transaction() as conn:
@@ -65,7 +78,7 @@ class SqliteMemoryIndex:
                 f"the memory index holds {stored}-dimensional vectors but the embedder makes {dimension}; "
                 "use a new data directory or the same embedding model"
             )
-        self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes)
+        self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
 
     def close(self) -> None:
         """Write unsaved vector index changes to disk (skipping this costs a replay at the next start)."""
@@ -185,16 +198,43 @@ class SqliteMemoryIndex:
         words = query_terms(text)
         if not words or k <= 0:
             return []
-        match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
-        clauses, params = _sql_filter(memory_filter)
-        sql = (
-            "SELECT m.pk, -bm25(memories_fts, 0.0, 0.0, 1.0) AS score FROM memories_fts "
-            "JOIN memories m ON m.pk = memories_fts.rowid WHERE memories_fts MATCH ? AND m.scope_key = ?"
-            f"{clauses} ORDER BY bm25(memories_fts, 0.0, 0.0, 1.0) LIMIT ?"
-        )
+        clauses, params = _sql_filter(memory_filter, alias="")
+        # Rank inside FTS5 first and check the filter on the top `cap` only: joining every match to `memories`
+        # before ranking cost more than the ranking at 100k memories. Widen when the filter leaves fewer than k.
+        cap = max(4 * k, KEYWORD_CANDIDATES)
         with self._db.reading() as conn:
-            rows = conn.execute(sql, (match, scope.key, *params, k)).fetchall()
+            words = match_terms(conn, words)
+            match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
+            while True:
+                ranked = conn.execute(
+                    "SELECT rowid, -bm25(memories_fts, 0.0, 0.0, 1.0) FROM memories_fts WHERE memories_fts MATCH ? "
+                    "ORDER BY bm25(memories_fts, 0.0, 0.0, 1.0) LIMIT ?",
+                    (match, cap),
+                ).fetchall()
+                allowed = self._allowed(conn, scope, [r[0] for r in ranked], clauses, params)
+                rows = [r for r in ranked if r[0] in allowed][:k]
+                if len(rows) >= k or len(ranked) < cap:
+                    break
+                cap *= 4
         return self._load_scored([r[0] for r in rows], [float(r[1]) for r in rows])
+
+    @staticmethod
+    def _allowed(
+        conn: sqlite3.Connection, scope: Scope, pks: builtins.list[int], clauses: str, params: builtins.list[object]
+    ) -> set[int]:
+        allowed: set[int] = set()
+        for start in range(0, len(pks), 500):
+            chunk = pks[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            allowed.update(
+                r[0]
+                for r in conn.execute(
+                    "SELECT pk FROM memories INDEXED BY memories_filter "
+                    f"WHERE scope_key = ? AND pk IN ({marks}){clauses}",
+                    (scope.key, *chunk, *params),
+                )
+            )
+        return allowed
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
