@@ -6,8 +6,8 @@ reflects (its *stamp*, part of the file name), and before every search it replay
 So a crash between the SQLite commit and the index update (or before the index was saved) costs a replay at the
 next search, never a wrong answer; a missing or unreadable file costs a rebuild from SQLite. Every hit is
 checked against SQLite's rows and the filter (through the covering index `memories_filter`, so no memory row is
-read), so a deleted, superseded or filtered-out memory is never returned even if the index still holds it. Vectors are stored as
-float32: scores are exact cosines, the same numbers SQLite's vectors give.
+read), so a deleted, superseded or filtered-out memory is never returned even if the index still holds it.
+Vectors are stored as float32: scores are exact cosines, the same numbers SQLite's vectors give.
 
 Small scopes use brute force (`exact=True`, faster there); larger ones the HNSW graph. Loaded indexes sit in an
 LRU bounded in bytes across scopes."""
