@@ -29,6 +29,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +364,47 @@ def vector_modes(db: Any, db_path: Path, target: Any, vectors: list[list[float]]
     return out
 
 
+def switch_point(vectors: np.ndarray, queries_: list[list[float]], sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """usearch brute force vs HNSW (the index settings of vector_store) on the first n of `vectors`: the time of one
+    search for 120 candidates (what vector_search asks for n = 60), and HNSW's recall@10 against brute force."""
+    from usearch.index import Index
+
+    from mnemoscope.adapters.local.vector_store import CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH
+
+    out = []
+    for n in sizes:
+        if n > len(vectors):
+            break
+        index = Index(
+            ndim=DIM,
+            metric="cos",
+            dtype="f32",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
+        index.add(np.arange(n, dtype=np.uint64), vectors[:n], threads=1)
+        times: dict[str, list[float]] = {"brute_force": [], "hnsw": []}
+        recall: list[float] = []
+        for vector in queries_:
+            query = np.asarray(vector, dtype=np.float32)
+            exact_s, exact = _time(partial(index.search, count=120, exact=True, threads=1), query)
+            hnsw_s, approx = _time(partial(index.search, count=120, exact=False, threads=1), query)
+            times["brute_force"].append(exact_s)
+            times["hnsw"].append(hnsw_s)
+            recall.append(len(set(exact.keys[:10].tolist()) & set(approx.keys[:10].tolist())) / 10)
+        out.append(
+            {
+                "n": n,
+                "brute_force_ms": summary_ms(times["brute_force"]),
+                "hnsw_ms": summary_ms(times["hnsw"]),
+                "hnsw_recall_at_10": round(float(np.mean(recall)), 4),
+            }
+        )
+        print(f"  switch point n={n}: {out[-1]}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -371,6 +413,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=3000, help="distinct facts embedded for real")
     parser.add_argument("--noise", type=float, default=0.01)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the SQLite files even if cached")
+    parser.add_argument("--switch-sizes", default="500,1000,2000,5000,10000,20000", help="brute force vs HNSW")
     parser.add_argument("--out", type=Path, default=RESULTS / "retrieval_latency.json")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -433,6 +476,11 @@ def main() -> None:
             flush=True,
         )
         write_json(args.out, report)
+    if args.switch_sizes:
+        largest = max(sizes)
+        _, vectors = rows_and_vectors(Spec(size=largest, pool=args.pool, noise=args.noise), texts, pool)
+        measured = [query_vectors[q] for q in query_texts[args.warmup : args.warmup + 100]]
+        report["switch_point"] = switch_point(vectors, measured, tuple(int(n) for n in args.switch_sizes.split(",")))
     for entry in report["sizes"]:
         if entry["size"] == 10_000:
             report["target_10k"] = {
