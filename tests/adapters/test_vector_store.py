@@ -77,8 +77,11 @@ def test_a_restart_loads_the_saved_file_instead_of_rebuilding(tmp_path: Path, mo
     monkeypatch.setattr(
         vector_store.VectorStore, "_build", lambda self, key: builds.append(key) or original(self, key)
     )
-    assert _ids(_open(tmp_path), vectors[5]) == expected
+    reopened = _open(tmp_path)
+    assert _ids(reopened, vectors[5]) == expected
     assert builds == []
+    # the search breadth is not stored in the file: a restored index must get it back
+    assert reopened._vectors._get(scope().key).index.expansion_search == vector_store.EXPANSION_SEARCH
 
 
 def test_changes_made_by_another_process_are_replayed(tmp_path: Path) -> None:
