@@ -39,9 +39,9 @@ LOG_SCHEMA = [
     # Log entries of a scope below `below` were pruned: an index stamped earlier must be rebuilt, not replayed.
     "CREATE TABLE IF NOT EXISTS memory_vector_pruned (scope_key TEXT PRIMARY KEY, below INTEGER NOT NULL)",
 ]
-# Brute force (exact) below this many vectors, the HNSW graph from here: the two cost the same at ~1,000 vectors
-# and brute force is 10x slower at 10,000 (bench/retrieval_latency.py switch_point; docs/benchmarks.md, issue 19).
-EXACT_BELOW = 2_000
+# Brute force (exact) below this many vectors, the HNSW graph from here: brute force is faster up to ~5,000 vectors
+# and 1.6-5x slower at 10,000 (bench/retrieval_latency.py switch_point; docs/benchmarks.md, issue 19).
+EXACT_BELOW = 5_000
 # Replayed changes after which a loaded index is written back to disk (also on eviction and on close).
 SAVE_AFTER_CHANGES = 1_000
 CONNECTIVITY = 16
