@@ -50,9 +50,7 @@ def _open(tmp_path: Path, cache_bytes: int = 1 << 30) -> SqliteMemoryIndex:
 
 
 @pytest.mark.parametrize("exact_below", [10**9, 0], ids=["brute-force", "hnsw"])
-def test_search_matches_exact_cosine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exact_below: int
-) -> None:
+def test_search_matches_exact_cosine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exact_below: int) -> None:
     monkeypatch.setattr(vector_store, "EXACT_BELOW", exact_below)
     vectors = _vectors(2000)
     queries = _vectors(30, seed=11)
@@ -74,9 +72,7 @@ def test_a_restart_loads_the_saved_file_instead_of_rebuilding(tmp_path: Path, mo
     assert len(files) == 1
     builds: list[str] = []
     original = vector_store.VectorStore._build
-    monkeypatch.setattr(
-        vector_store.VectorStore, "_build", lambda self, key: builds.append(key) or original(self, key)
-    )
+    monkeypatch.setattr(vector_store.VectorStore, "_build", lambda self, key: builds.append(key) or original(self, key))
     reopened = _open(tmp_path)
     assert _ids(reopened, vectors[5]) == expected
     assert builds == []
@@ -112,9 +108,7 @@ def test_a_status_change_is_filtered_without_touching_the_vector_index(tmp_path:
     assert _ids(index, vectors[7], k=1) == ["m00007"]
     index.upsert([IndexEntry(node=memory("m00007", "fact 7", status="expired"))])
     assert "m00007" not in _ids(index, vectors[7], k=10)
-    assert [h.node.id for h in index.vector_search(scope(), tuple(float(x) for x in vectors[7]), 1, ANY)] == [
-        "m00007"
-    ]
+    assert [h.node.id for h in index.vector_search(scope(), tuple(float(x) for x in vectors[7]), 1, ANY)] == ["m00007"]
 
 
 def test_a_selective_filter_still_fills_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -169,7 +169,7 @@ class VectorStore:
             try:
                 index = Index.restore(str(path), view=True)
                 if index is not None and index.ndim == self._dimension and index.dtype == self._new_index().dtype:
-                    index.expansion_search = EXPANSION_SEARCH  # not kept in the file
+                    _search_breadth(index)
                     stamp = int(path.stem.rsplit("-", 1)[1])
                     return _Loaded(index=index, stamp=stamp, saved_stamp=stamp, view=True)
             except (RuntimeError, ValueError, OSError) as error:
@@ -233,8 +233,7 @@ class VectorStore:
             loaded.view, loaded.pending = False, fresh.pending
             return
         if loaded.view:
-            loaded.index = loaded.index.copy()  # a view is read-only
-            loaded.index.expansion_search = EXPANSION_SEARCH
+            loaded.index = _search_breadth(loaded.index.copy())  # a view is read-only
             loaded.view = False
         if changed:
             keys = np.array(changed, dtype=np.uint64)
@@ -293,6 +292,12 @@ class VectorStore:
     def cached_bytes(self) -> int:
         with self._lock:
             return sum(entry.nbytes for entry in self._loaded.values())
+
+
+def _search_breadth(index: Index) -> Index:
+    """Restored and copied indexes come back with usearch's default ef (it is not kept in the file)."""
+    index.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]  # usearch has a setter; its typing misses it
+    return index
 
 
 def _head(conn: sqlite3.Connection, scope_key: str) -> int:
