@@ -69,12 +69,14 @@ def build_many_scopes(path: Path, seed: int = 7) -> None:
 
 def child(data_dir: Path, users: list[str], cache_mb: int, searches_per_scope: int) -> dict[str, Any]:
     from bench.retrieval_latency import Spec, pool_vectors
+    from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
     from mnemoscope.domain.scope import Scope
     from mnemoscope.settings import Settings
     from mnemoscope.wiring import build
 
     out: dict[str, Any] = {"start": rss_mb()}
-    services = build(Settings(data_dir=data_dir, vector_cache_mb=cache_mb))
+    # serve's graph; its queue is never started (searching enqueues nothing)
+    services = build(Settings(data_dir=data_dir, vector_cache_mb=cache_mb), InProcessJobQueue(lambda event: None))
     services.ports.embedder.embed_query("warm-up")  # serve holds the model
     out["after_build_and_model"] = rss_mb()
     texts, pool, _ = pool_vectors(Spec(size=0))
