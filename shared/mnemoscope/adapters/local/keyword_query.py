@@ -10,7 +10,8 @@ FTS5 computes BM25 for every row a query matches, so a query's cost grows with i
   character too, so the character only adds rows that miss the phrase the user typed.
 
 Document frequencies come from an fts5vocab table (an O(log n) lookup per term); the row count N from FTS5's own
-"averages" record, the N its bm25() uses."""
+"averages" record, the N its bm25() uses. The vocabulary holds porter-stemmed terms, so a query word whose stem
+differs ("allergic" -> "allerg") is not found there and is always kept: the rules only ever remove terms."""
 
 import math
 import re
