@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import hashlib
 import json
 import sqlite3
@@ -260,10 +261,15 @@ class SqliteMemoryIndex:
             rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", pks).fetchall()
         docs = {r[0]: r[1] for r in rows}
         return [
-            ScoredMemory(node=MemoryNode.model_validate_json(docs[pk]), score=score)
+            ScoredMemory(node=_parse_doc(docs[pk]), score=score)
             for pk, score in zip(pks, scores, strict=True)
             if pk in docs
         ]
+
+
+# Search hits parse the same documents again and again (vector and keyword hits overlap; a scope's popular
+# memories recur). Keyed by the JSON text itself, so a changed memory is a different key; MemoryNode is frozen.
+_parse_doc = functools.lru_cache(maxsize=2048)(MemoryNode.model_validate_json)
 
 
 def _sort_key(node: MemoryNode) -> str:
