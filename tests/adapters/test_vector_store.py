@@ -106,7 +106,11 @@ def test_a_status_change_is_filtered_without_touching_the_vector_index(tmp_path:
     index = _open(tmp_path)
     _load(index, vectors)
     assert _ids(index, vectors[7], k=1) == ["m00007"]
+    with index._db.reading() as conn:
+        head = vector_store._head(conn, scope().key)
     index.upsert([IndexEntry(node=memory("m00007", "fact 7", status="expired"))])
+    with index._db.reading() as conn:
+        assert vector_store._head(conn, scope().key) == head  # nothing logged: the vector did not change
     assert "m00007" not in _ids(index, vectors[7], k=10)
     assert [h.node.id for h in index.vector_search(scope(), tuple(float(x) for x in vectors[7]), 1, ANY)] == ["m00007"]
 
