@@ -175,7 +175,7 @@ def ensure_venv() -> dict[str, str]:
 
 
 def ours(db_path: Path, query_texts: list[str], query_vectors: dict[str, list[float]], warmup: int) -> dict[str, Any]:
-    from bench.common import LookupEmbedder
+    from bench.common import LookupEmbedder, np
     from bench.retrieval_latency import TARGET_USER, TENANT, Handler, _Clock, _time, build_services
     from mnemoscope.domain.scope import Scope
     from mnemoscope.ports.memory_index import ANY
@@ -201,13 +201,18 @@ def ours(db_path: Path, query_texts: list[str], query_vectors: dict[str, list[fl
         s: list[float] = []
         v: list[float] = []
         nearest: list[list[str]] = []
+        exact: list[list[str]] = []
+        ids, matrix = _scope_matrix(db, target.key)
         for q in query_texts[1 + warmup :]:
             h.append(_time(handler, TARGET_USER, q)[0])
             s.append(_time(graph.retrieval.search, target, SearchQuery(query=q, top_k=TOP_K))[0])
             v.append(_time(vector_only.search, target, SearchQuery(query=q, top_k=TOP_K))[0])
             hits = graph.ports.memory_index.vector_search(target, query_vectors[q], TOP_K, ANY)
             nearest.append([hit.node.id for hit in hits])
+            scores = matrix @ np.asarray(query_vectors[q], dtype=np.float32)
+            exact.append([ids[i] for i in np.argsort(-scores, kind="stable")[:TOP_K]])
         return {
+            "exact_cosine_top20": exact,
             "first_handler_query_ms": round(first * 1000, 2),
             "handler_seconds": h,
             "service_rrf_seconds": s,
@@ -217,6 +222,16 @@ def ours(db_path: Path, query_texts: list[str], query_vectors: dict[str, list[fl
     finally:
         override_services(None)
         db.close()
+
+
+def _scope_matrix(db: Any, scope_key: str) -> tuple[list[str], Any]:
+    """The scope's ids and float32 vectors straight from SQLite (for exact cosine top-k)."""
+    from bench.common import np
+
+    with db.reading() as conn:
+        rows = conn.execute("SELECT id, vector FROM memories WHERE scope_key = ?", (scope_key,)).fetchall()
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    return [r[0] for r in rows], matrix
 
 
 def main() -> None:
@@ -312,6 +327,17 @@ def drive(args: argparse.Namespace) -> None:
                 "first_handler_query_ms": mine["first_handler_query_ms"],
             },
             "mem0_top20_overlap_with_raw_cosine_top20": round(float(np.mean(overlap)), 3),
+            "ours_top20_overlap_with_exact_cosine_top20": round(
+                float(
+                    np.mean(
+                        [
+                            len(set(a) & set(b)) / max(1, len(b))
+                            for a, b in zip(mine["raw_cosine_top20"], mine["exact_cosine_top20"], strict=True)
+                        ]
+                    )
+                ),
+                4,
+            ),
         }
         entry["ratio_p50_ours_over_mem0"] = {
             name: round(entry["mnemoscope"][name]["p50"] / m0["p50"], 3)

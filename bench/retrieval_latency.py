@@ -8,7 +8,9 @@ One target scope holds N memories (N in --sizes) next to 100 other scopes of 100
 both EXCLUDING the query embedding: the services get an embedder that serves query vectors computed beforehand
 with the real model (a dict lookup). The real query-embedding time is measured separately, once per run, and an
 end-to-end sample (handler + live embedding) is taken at each size. First-query (cold vector cache) latency is
-reported per size.
+reported per size: a fresh index object on the same files, as after a restart (the OS page cache stays warm).
+Per size also: recall@10 of the vector search against exact cosine over the scope's float32 vectors, and the
+brute-force vs HNSW cost of the scope's usearch index (the switch point, `vector_store.EXACT_BELOW`).
 
 Memory vectors: a pool of --pool distinct facts is embedded with the real local model once (cached in
 $MNEMOSCOPE_BENCH_WORK, default /tmp/mnemoscope-bench); memory i reuses pool vector perm[i % pool] plus small
@@ -27,6 +29,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,15 +163,22 @@ def node_of(row: Row) -> Any:
     )
 
 
+def vector_dir(db_path: Path) -> Path:
+    return db_path.with_suffix(".vectors")
+
+
 def load_database(path: Path, rows: list[Row], vectors: np.ndarray, batch: int = 1000) -> dict[str, float]:
+    import shutil
+
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
     from mnemoscope.ports.memory_index import IndexEntry
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(vector_dir(path), ignore_errors=True)
     db = SqliteDatabase(path)
-    index = SqliteMemoryIndex(db, DIM)
+    index = SqliteMemoryIndex(db, DIM, vector_dir(path))
     began = time.perf_counter()
     for start in range(0, len(rows), batch):
         entries = [
@@ -181,6 +191,24 @@ def load_database(path: Path, rows: list[Row], vectors: np.ndarray, batch: int =
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return {"rows": len(rows), "seconds": round(seconds, 1), "rows_per_s": round(len(rows) / seconds)}
+
+
+def prepare_vectors(db_path: Path) -> float:
+    """Build (or catch up) and save the target scope's vector index, as a running service would have: seconds."""
+    from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.domain.scope import Scope
+
+    db = SqliteDatabase(db_path)
+    index = SqliteMemoryIndex(db, DIM, vector_dir(db_path))
+    began = time.perf_counter()
+    index.vector_search(Scope(tenant_id=TENANT, user_id=TARGET_USER), [1.0] + [0.0] * (DIM - 1), 1)
+    index.close()
+    seconds = time.perf_counter() - began
+    with db.reading() as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return seconds
 
 
 class _Clock:
@@ -199,7 +227,7 @@ def build_services(db_path: Path, embedder: Any) -> tuple[Any, Any]:
     db = SqliteDatabase(db_path)
     infra = Infrastructure(
         chat_log=SqliteChatLog(db),
-        memory_index=SqliteMemoryIndex(db, DIM),
+        memory_index=SqliteMemoryIndex(db, DIM, vector_dir(db_path)),
         job_queue=InProcessJobQueue(lambda event: None),  # never started: search enqueues nothing
         embedder=embedder,
     )
@@ -255,7 +283,8 @@ def measure_size(
         cold, _ = _time(handler, TARGET_USER, query_texts[1])
         out["cold_handler_first_query_ms"] = round(cold * 1000, 2)
         # Service-level cold: a fresh index object (empty vector cache) on the same database.
-        fresh = RetrievalService(SqliteMemoryIndex(db, DIM), graph.ports.chat_log, lookup, _Clock())
+        fresh_index = SqliteMemoryIndex(db, DIM, vector_dir(db_path))
+        fresh = RetrievalService(fresh_index, graph.ports.chat_log, lookup, _Clock())
         out["cold_service_first_query_ms"] = round(
             _time(fresh.search, target, SearchQuery(query=query_texts[2], top_k=20))[0] * 1000, 2
         )
@@ -283,6 +312,7 @@ def measure_size(
             parts["keyword_search"].append(_time(index.keyword_search, target, q, 60, VALID)[0])
             parts["resolve_time"].append(_time(resolve_time, q, NOW)[0])
         out["breakdown_ms"] = {name: summary_ms(values) for name, values in parts.items()}
+        out["vector_modes"] = vector_modes(db, db_path, target, [query_vectors[q] for q in measured])
         # End to end with the real model embedding each query (a sample).
         timed = TimedEmbedder(live)
         e2e_graph, e2e_db = build_services(db_path, timed)
@@ -300,6 +330,81 @@ def measure_size(
     return out
 
 
+def vector_modes(db: Any, db_path: Path, target: Any, vectors: list[list[float]]) -> dict[str, Any]:
+    """Brute force vs HNSW on this scope's index: vector_search time (n = 60) and recall@10 / @60 against exact
+    cosine over the scope's float32 vectors (valid memories, as the service asks)."""
+    from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.ports.memory_index import VALID
+
+    with db.reading() as conn:
+        rows = conn.execute(
+            "SELECT id, vector FROM memories WHERE scope_key = ? AND status = 'valid'", (target.key,)
+        ).fetchall()
+    ids = [r[0] for r in rows]
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), DIM)
+    out: dict[str, Any] = {}
+    for mode, exact_below in (("brute_force", 10**12), ("hnsw", 0)):
+        index = SqliteMemoryIndex(db, DIM, vector_dir(db_path), exact_below=exact_below)
+        index.vector_search(target, vectors[0], 60, VALID)  # load the file
+        seconds: list[float] = []
+        recall10: list[float] = []
+        recall60: list[float] = []
+        for vector in vectors:
+            elapsed, hits = _time(index.vector_search, target, vector, 60, VALID)
+            seconds.append(elapsed)
+            truth = np.argsort(-(matrix @ np.asarray(vector, dtype=np.float32)), kind="stable")[:60]
+            found = [h.node.id for h in hits]
+            recall10.append(len(set(found[:10]) & {ids[i] for i in truth[:10]}) / 10)
+            recall60.append(len(set(found) & {ids[i] for i in truth}) / 60)
+        out[mode] = {
+            "vector_search_ms": summary_ms(seconds),
+            "recall_at_10": round(float(np.mean(recall10)), 4),
+            "recall_at_60": round(float(np.mean(recall60)), 4),
+        }
+    return out
+
+
+def switch_point(vectors: np.ndarray, queries_: list[list[float]], sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """usearch brute force vs HNSW (the index settings of vector_store) on the first n of `vectors`: the time of one
+    search for 120 candidates (what vector_search asks for n = 60), and HNSW's recall@10 against brute force."""
+    from usearch.index import Index
+
+    from mnemoscope.adapters.local.vector_store import CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH
+
+    out = []
+    for n in sizes:
+        if n > len(vectors):
+            break
+        index = Index(
+            ndim=DIM,
+            metric="cos",
+            dtype="f32",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
+        index.add(np.arange(n, dtype=np.uint64), vectors[:n], threads=1)
+        times: dict[str, list[float]] = {"brute_force": [], "hnsw": []}
+        recall: list[float] = []
+        for vector in queries_:
+            query = np.asarray(vector, dtype=np.float32)
+            exact_s, exact = _time(partial(index.search, count=120, exact=True, threads=1), query)
+            hnsw_s, approx = _time(partial(index.search, count=120, exact=False, threads=1), query)
+            times["brute_force"].append(exact_s)
+            times["hnsw"].append(hnsw_s)
+            recall.append(len(set(exact.keys[:10].tolist()) & set(approx.keys[:10].tolist())) / 10)
+        out.append(
+            {
+                "n": n,
+                "brute_force_ms": summary_ms(times["brute_force"]),
+                "hnsw_ms": summary_ms(times["hnsw"]),
+                "hnsw_recall_at_10": round(float(np.mean(recall)), 4),
+            }
+        )
+        print(f"  switch point n={n}: {out[-1]}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -308,6 +413,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=3000, help="distinct facts embedded for real")
     parser.add_argument("--noise", type=float, default=0.01)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the SQLite files even if cached")
+    parser.add_argument("--switch-sizes", default="500,1000,2000,5000,10000,20000", help="brute force vs HNSW")
     parser.add_argument("--out", type=Path, default=RESULTS / "retrieval_latency.json")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -354,6 +460,7 @@ def main() -> None:
         if args.rebuild or not db_path.exists():
             print(f"[{size}] loading {len(rows)} rows into {db_path}", flush=True)
             load = load_database(db_path, rows, vectors)
+        load["vector_index_prepare_s"] = round(prepare_vectors(db_path), 1)
         result = measure_size(spec, db_path, query_texts, query_vectors, live, args.warmup)
         result["load"] = load
         result["loadavg_after"] = os.getloadavg()
@@ -362,11 +469,18 @@ def main() -> None:
         print(
             f"[{size}] handler p50 {result['handler_ms']['p50']} ms p95 {result['handler_ms']['p95']} ms | "
             f"service p50 {result['service_ms']['p50']} p95 {result['service_ms']['p95']} | "
-            f"cold handler {result['cold_handler_first_query_ms']} ms | breakdown "
+            f"cold handler {result['cold_handler_first_query_ms']} ms | modes "
+            f"{ {m: (v['vector_search_ms']['p50'], v['recall_at_10']) for m, v in result['vector_modes'].items()} } | "
+            "breakdown "
             f"{ {k: v['p50'] for k, v in result['breakdown_ms'].items()} }",
             flush=True,
         )
         write_json(args.out, report)
+    if args.switch_sizes:
+        largest = max(sizes)
+        _, vectors = rows_and_vectors(Spec(size=largest, pool=args.pool, noise=args.noise), texts, pool)
+        measured = [query_vectors[q] for q in query_texts[args.warmup : args.warmup + 100]]
+        report["switch_point"] = switch_point(vectors, measured, tuple(int(n) for n in args.switch_sizes.split(",")))
     for entry in report["sizes"]:
         if entry["size"] == 10_000:
             report["target_10k"] = {
@@ -382,16 +496,19 @@ def main() -> None:
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "| memories in scope | handler p50 | handler p95 | service p50 | service p95 | vector p50 | keyword p50 "
-        "| cold 1st query (handler) | handler + live embedding p50 |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| cold 1st query (handler) | handler + live embedding p50 | brute force / HNSW vector p50 "
+        "| recall@10 brute force / HNSW |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for e in report["sizes"]:
-        b = e["breakdown_ms"]
+        b, m = e["breakdown_ms"], e["vector_modes"]
         lines.append(
             f"| {e['size']:,} | {e['handler_ms']['p50']:.1f} | {e['handler_ms']['p95']:.1f} | "
             f"{e['service_ms']['p50']:.1f} | {e['service_ms']['p95']:.1f} | {b['vector_search']['p50']:.1f} | "
             f"{b['keyword_search']['p50']:.1f} | {e['cold_handler_first_query_ms']:.0f} | "
-            f"{e['handler_with_live_embedding_ms']['p50']:.1f} |"
+            f"{e['handler_with_live_embedding_ms']['p50']:.1f} | "
+            f"{m['brute_force']['vector_search_ms']['p50']:.1f} / {m['hnsw']['vector_search_ms']['p50']:.1f} | "
+            f"{m['brute_force']['recall_at_10']:.3f} / {m['hnsw']['recall_at_10']:.3f} |"
         )
     emb = report["query_embedding_ms"]
     lines.append("")

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     # Embedded default (backend=local)
     data_dir: Path = Path(".mnemoscope")
+    # Upper bound on the per-scope vector indexes held in memory (LRU across scopes; evicted ones reload from disk).
+    vector_cache_mb: int = Field(default=1024, ge=16, le=1_048_576)
 
     # AWS (backend=aws)
     chat_table: str | None = None

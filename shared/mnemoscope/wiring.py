@@ -418,13 +418,19 @@ def _local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruc
 
     embedder = build_embedder(settings)
     db = SqliteDatabase(settings.data_dir / "mnemoscope.db")
+    index = SqliteMemoryIndex(db, embedder.dimension, settings.data_dir / "vectors", settings.vector_cache_mb << 20)
+
+    def close() -> None:
+        index.close()
+        db.close()
+
     return Infrastructure(
         chat_log=SqliteChatLog(db),
-        memory_index=SqliteMemoryIndex(db, embedder.dimension),
+        memory_index=index,
         job_queue=job_queue,
         embedder=embedder,
         memory_events=build_memory_events(settings),
-        close=db.close,
+        close=close,
     )
 
 

@@ -13,11 +13,12 @@ from mnemoscope.adapters.local.webhook_memory_events import WebhookMemoryEvents
 from mnemoscope.contracts.jobs import ScopeJob
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.domain.scope import Scope
+from mnemoscope.ports.memory_index import IndexEntry
 from mnemoscope.runtime.runtime import LocalRuntime, dispatch_to_consolidate_handler
 from mnemoscope.runtime.server import make_server
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Services
-from tests.contracts.builders import T0, message
+from tests.contracts.builders import T0, memory, message
 
 ALICE = Scope(tenant_id="local", user_id="alice")
 
@@ -54,6 +55,30 @@ def test_the_runtime_installs_its_graph_and_stops_cleanly(tmp_path: Path) -> Non
     # Once stopped, the port is closed
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(address, timeout=5).close()
+
+
+def test_stopping_serve_saves_the_vector_indexes(tmp_path: Path) -> None:
+    # Given a scope whose vector index has a change that is only in memory (and in SQLite's log)
+    runtime = LocalRuntime.start(Settings(data_dir=tmp_path), make_server("127.0.0.1", 0, {}, threads=1))
+    try:
+        index = runtime.services.ports.memory_index
+        axis = [1.0] + [0.0] * (runtime.services.ports.embedder.dimension - 1)
+        first, second = memory("a1", "Alice likes tea"), memory("a2", "Alice likes green tea")
+        index.upsert([IndexEntry(node=first, vector=tuple(axis))])
+        index.vector_search(first.scope, axis, 1)  # builds the scope's index and saves it
+        index.upsert([IndexEntry(node=second, vector=tuple(axis))])
+        index.vector_search(first.scope, axis, 1)  # replays the new memory into the loaded index
+        saved = sorted(p.name for p in (tmp_path / "vectors").glob("*.usearch"))
+        # When serve stops
+        stop = threading.Event()
+        stop.set()
+        runtime.run(stop, reflect_every_seconds=3600)
+    finally:
+        wiring.override_services(None)
+    # Then the index file was written again, stamped with the newer change
+    after = sorted(p.name for p in (tmp_path / "vectors").glob("*.usearch"))
+    assert len(saved) == len(after) == 1
+    assert after != saved
 
 
 def test_serve_runs_the_webhook_delivery_thread_and_stops_it(tmp_path: Path) -> None:

@@ -78,8 +78,8 @@ class LocalRuntime:
     def run(
         self, stop: threading.Event, reflect_every_seconds: float, schedule_input: dict[str, Any] | None = None
     ) -> None:
-        """Serve HTTP and sweep for reflection until `stop` is set; then close the server, drain the worker and stop
-        the webhook delivery (after the worker: the jobs it drains may still announce changes)."""
+        """Serve HTTP and sweep for reflection until `stop` is set; then close the server, drain the worker, stop
+        the webhook delivery (after the worker: the jobs it drains may still announce changes) and close storage."""
         serve_in_thread(self.server)
         run_scheduler(stop, reflect_every_seconds, schedule_input)
         self.server.shutdown()
@@ -87,3 +87,5 @@ class LocalRuntime:
         self._worker.stop()
         if self.services.ports.memory_events is not None:
             self.services.ports.memory_events.close()
+        # Last: writes the vector indexes' unsaved changes (skipping it costs a replay of the log at the next start).
+        self.services.ports.close()

@@ -1,22 +1,25 @@
-"""MemoryIndex on SQLite: FTS5 (BM25) for keywords, numpy cosine over a per-scope vector cache."""
+"""MemoryIndex on SQLite: FTS5 (BM25) for keywords; vectors searched through a per-scope usearch index
+(`vector_store.py`) that SQLite keeps consistent."""
 
 from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import hashlib
 import json
 import sqlite3
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from mnemoscope.adapters.local.keyword_query import VOCAB_SCHEMA, match_terms
+from mnemoscope.adapters.local.memory_filters import sql_filter as _sql_filter
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.text_terms import query_terms, terms
+from mnemoscope.adapters.local.vector_store import VectorStore
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
@@ -36,26 +39,17 @@ _SCHEMA = [
         vector BLOB NOT NULL,
         UNIQUE (scope_key, id))""",
     "CREATE INDEX IF NOT EXISTS memories_listing ON memories (scope_key, created_at DESC, id DESC)",
+    # Covers the filter check of search hits (vector and keyword): rows are ~3.5 KB, reading them cost more than
+    # the search at 100k memories.
+    "CREATE INDEX IF NOT EXISTS memories_filter ON memories (scope_key, pk, status, type, reflected, reconsolidated)",
     # `tag` holds the scope tag so MATCH intersects postings with the scope instead of filtering afterwards.
     "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts "
     "USING fts5(scope_tag UNINDEXED, tag, body, tokenize='porter unicode61')",
-    "CREATE TABLE IF NOT EXISTS memory_scopes (scope_key TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS memory_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    VOCAB_SCHEMA,
 ]
-Matrix = npt.NDArray[np.float32]
-
-
-@dataclass
-class _ScopeVectors:
-    """A scope's vectors and filterable attributes, cached until the scope's generation changes."""
-
-    generation: int
-    pks: npt.NDArray[np.int64]
-    matrix: Matrix
-    types: npt.NDArray[np.str_]
-    statuses: npt.NDArray[np.str_]
-    reflected: npt.NDArray[np.bool_]
-    reconsolidated: npt.NDArray[np.bool_]
+# Keyword candidates ranked by FTS5 before the filter is checked (at least 4 x k).
+KEYWORD_CANDIDATES = 200
 
 
 def _scope_tag(scope: Scope) -> str:
@@ -63,11 +57,18 @@ def _scope_tag(scope: Scope) -> str:
 
 
 class SqliteMemoryIndex:
-    def __init__(self, db: SqliteDatabase, dimension: int) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        dimension: int,
+        vector_dir: Path | None = None,
+        vector_cache_bytes: int = 1 << 30,
+        exact_below: int | None = None,
+    ) -> None:
+        """`vector_dir` holds the per-scope vector index files (None: rebuilt from SQLite in each process);
+        scopes under `exact_below` vectors are searched by brute force (default: `vector_store.EXACT_BELOW`)."""
         self._db = db
         self._dimension = dimension
-        self._cache: dict[str, _ScopeVectors] = {}
-        self._cache_lock = threading.Lock()
         with db.transaction() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -78,14 +79,17 @@ class SqliteMemoryIndex:
                 f"the memory index holds {stored}-dimensional vectors but the embedder makes {dimension}; "
                 "use a new data directory or the same embedding model"
             )
+        self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
+
+    def close(self) -> None:
+        """Write unsaved vector index changes to disk (skipping this costs a replay at the next start)."""
+        self._vectors.flush()
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, entries: Sequence[IndexEntry]) -> None:
         with self._db.transaction() as conn:
             for entry in entries:
                 self._upsert_one(conn, entry)
-            for scope_key in {e.node.scope.key for e in entries}:
-                self._bump(conn, scope_key)
 
     def _upsert_one(self, conn: sqlite3.Connection, entry: IndexEntry) -> None:
         node = entry.node
@@ -99,30 +103,39 @@ class SqliteMemoryIndex:
                 raise InvalidMemoryRequest(f"memory {node.id} has no stored vector to keep")
             blob = row[0]
         old = conn.execute(
-            "SELECT pk FROM memories WHERE scope_key = ? AND id = ?", (node.scope.key, node.id)
+            "SELECT pk, vector FROM memories WHERE scope_key = ? AND id = ?", (node.scope.key, node.id)
         ).fetchone()
-        if old is not None:
-            conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (old[0],))
-            conn.execute("DELETE FROM memories WHERE pk = ?", (old[0],))
-        cursor = conn.execute(
-            "INSERT INTO memories (scope_key, id, type, status, reflected, reconsolidated, created_at, doc, vector) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                node.scope.key,
-                node.id,
-                node.type,
-                node.status,
-                int(node.reflected),
-                int(node.reconsolidated),
-                _sort_key(node),
-                node.model_dump_json(),
-                blob,
-            ),
+        values = (
+            node.type,
+            node.status,
+            int(node.reflected),
+            int(node.reconsolidated),
+            _sort_key(node),
+            node.model_dump_json(),
+            blob,
         )
+        # A replaced memory keeps its pk: a status change then leaves the vector index alone.
+        if old is not None:
+            pk = int(old[0])
+            conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (pk,))
+            conn.execute(
+                "UPDATE memories SET type = ?, status = ?, reflected = ?, reconsolidated = ?, created_at = ?, "
+                "doc = ?, vector = ? WHERE pk = ?",
+                (*values, pk),
+            )
+        else:
+            cursor = conn.execute(
+                "INSERT INTO memories (scope_key, id, type, status, reflected, reconsolidated, created_at, doc, "
+                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (node.scope.key, node.id, *values),
+            )
+            pk = int(cursor.lastrowid or 0)
+        if old is None or old[1] != blob:
+            VectorStore.log_changes(conn, node.scope.key, (pk,))
         body = " ".join(terms(" ".join((node.content, *node.keywords))))
         conn.execute(
             "INSERT INTO memories_fts (rowid, scope_tag, tag, body) VALUES (?, ?, ?, ?)",
-            (cursor.lastrowid, _scope_tag(node.scope), _scope_tag(node.scope), body),
+            (pk, _scope_tag(node.scope), _scope_tag(node.scope), body),
         )
 
     def _vector_blob(self, vector: Sequence[float]) -> bytes:
@@ -131,13 +144,6 @@ class SqliteMemoryIndex:
             raise InvalidMemoryRequest(f"vector has {array.size} dimensions, the index expects {self._dimension}")
         norm = float(np.linalg.norm(array))
         return (array / norm if norm > 0 else array).tobytes()
-
-    @staticmethod
-    def _bump(conn: sqlite3.Connection, scope_key: str) -> None:
-        conn.execute(
-            "INSERT INTO memory_scopes VALUES (?, 1) ON CONFLICT(scope_key) DO UPDATE SET generation = generation + 1",
-            (scope_key,),
-        )
 
     def delete(self, scope: Scope, memory_id: str) -> bool:
         with self._db.transaction() as conn:
@@ -148,16 +154,17 @@ class SqliteMemoryIndex:
                 return False
             conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row[0],))
             conn.execute("DELETE FROM memories WHERE pk = ?", (row[0],))
-            self._bump(conn, scope.key)
+            VectorStore.log_changes(conn, scope.key, (row[0],))
         return True
 
     def delete_scope(self, scope: Scope) -> int:
         with self._db.transaction() as conn:
+            pks = [r[0] for r in conn.execute("SELECT pk FROM memories WHERE scope_key = ?", (scope.key,))]
+            VectorStore.log_changes(conn, scope.key, pks)
             conn.execute(
                 "DELETE FROM memories_fts WHERE rowid IN (SELECT pk FROM memories WHERE scope_key = ?)", (scope.key,)
             )
             count = conn.execute("DELETE FROM memories WHERE scope_key = ?", (scope.key,)).rowcount
-            self._bump(conn, scope.key)
         return count
 
     # -- reads ----------------------------------------------------------------------------------
@@ -182,21 +189,9 @@ class SqliteMemoryIndex:
     def vector_search(
         self, scope: Scope, vector: Sequence[float], k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
-        cached = self._scope_vectors(scope)
-        if cached.pks.size == 0 or k <= 0:
-            return []
         query = np.frombuffer(self._vector_blob(vector), dtype=np.float32)
-        mask = _mask(cached, memory_filter)
-        allowed = int(mask.sum())
-        if allowed == 0:
-            return []
-        # Score everything (one matmul) and hide filtered rows: cheaper than copying the filtered matrix.
-        scores = cached.matrix @ query
-        scores[~mask] = -np.inf
-        top = min(k, allowed)
-        best = np.argpartition(-scores, top - 1)[:top]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return self._load_scored(cached.pks[best].tolist(), scores[best].tolist())
+        hits = self._vectors.search(scope.key, query, k, memory_filter)
+        return self._load_scored([pk for pk, _ in hits], [score for _, score in hits])
 
     def keyword_search(
         self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
@@ -204,16 +199,43 @@ class SqliteMemoryIndex:
         words = query_terms(text)
         if not words or k <= 0:
             return []
-        match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
-        clauses, params = _sql_filter(memory_filter)
-        sql = (
-            "SELECT m.pk, -bm25(memories_fts, 0.0, 0.0, 1.0) AS score FROM memories_fts "
-            "JOIN memories m ON m.pk = memories_fts.rowid WHERE memories_fts MATCH ? AND m.scope_key = ?"
-            f"{clauses} ORDER BY bm25(memories_fts, 0.0, 0.0, 1.0) LIMIT ?"
-        )
+        clauses, params = _sql_filter(memory_filter, alias="")
+        # Rank inside FTS5 first and check the filter on the top `cap` only: joining every match to `memories`
+        # before ranking cost more than the ranking at 100k memories. Widen when the filter leaves fewer than k.
+        cap = max(4 * k, KEYWORD_CANDIDATES)
         with self._db.reading() as conn:
-            rows = conn.execute(sql, (match, scope.key, *params, k)).fetchall()
+            words = match_terms(conn, words)
+            match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
+            while True:
+                ranked = conn.execute(
+                    "SELECT rowid, -bm25(memories_fts, 0.0, 0.0, 1.0) FROM memories_fts WHERE memories_fts MATCH ? "
+                    "ORDER BY bm25(memories_fts, 0.0, 0.0, 1.0) LIMIT ?",
+                    (match, cap),
+                ).fetchall()
+                allowed = self._allowed(conn, scope, [r[0] for r in ranked], clauses, params)
+                rows = [r for r in ranked if r[0] in allowed][:k]
+                if len(rows) >= k or len(ranked) < cap:
+                    break
+                cap *= 4
         return self._load_scored([r[0] for r in rows], [float(r[1]) for r in rows])
+
+    @staticmethod
+    def _allowed(
+        conn: sqlite3.Connection, scope: Scope, pks: builtins.list[int], clauses: str, params: builtins.list[object]
+    ) -> set[int]:
+        allowed: set[int] = set()
+        for start in range(0, len(pks), 500):
+            chunk = pks[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            allowed.update(
+                r[0]
+                for r in conn.execute(
+                    "SELECT pk FROM memories INDEXED BY memories_filter "
+                    f"WHERE scope_key = ? AND pk IN ({marks}){clauses}",
+                    (scope.key, *chunk, *params),
+                )
+            )
+        return allowed
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
@@ -239,66 +261,20 @@ class SqliteMemoryIndex:
             rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", pks).fetchall()
         docs = {r[0]: r[1] for r in rows}
         return [
-            ScoredMemory(node=MemoryNode.model_validate_json(docs[pk]), score=score)
+            ScoredMemory(node=_parse_doc(docs[pk]), score=score)
             for pk, score in zip(pks, scores, strict=True)
             if pk in docs
         ]
 
-    def _scope_vectors(self, scope: Scope) -> _ScopeVectors:
-        with self._db.reading() as conn:
-            row = conn.execute("SELECT generation FROM memory_scopes WHERE scope_key = ?", (scope.key,)).fetchone()
-            generation = row[0] if row else 0
-            with self._cache_lock:
-                cached = self._cache.get(scope.key)
-                if cached is not None and cached.generation == generation:
-                    return cached
-            rows = conn.execute(
-                "SELECT pk, type, status, reflected, reconsolidated, vector FROM memories WHERE scope_key = ?",
-                (scope.key,),
-            ).fetchall()
-        fresh = _ScopeVectors(
-            generation=generation,
-            pks=np.array([r[0] for r in rows], dtype=np.int64),
-            matrix=np.frombuffer(b"".join(r[5] for r in rows), dtype=np.float32).reshape(len(rows), self._dimension),
-            types=np.array([r[1] for r in rows], dtype=np.str_),
-            statuses=np.array([r[2] for r in rows], dtype=np.str_),
-            reflected=np.array([bool(r[3]) for r in rows], dtype=np.bool_),
-            reconsolidated=np.array([bool(r[4]) for r in rows], dtype=np.bool_),
-        )
-        with self._cache_lock:
-            self._cache[scope.key] = fresh
-        return fresh
+
+# Search hits parse the same documents again and again (vector and keyword hits overlap; a scope's popular
+# memories recur). Keyed by the JSON text itself, so a changed memory is a different key; MemoryNode is frozen.
+_parse_doc = functools.lru_cache(maxsize=2048)(MemoryNode.model_validate_json)
 
 
 def _sort_key(node: MemoryNode) -> str:
     """created_at as fixed-width UTC text, so string order is time order."""
     return node.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _mask(cached: _ScopeVectors, memory_filter: MemoryFilter) -> npt.NDArray[np.bool_]:
-    mask = np.ones(cached.pks.size, dtype=np.bool_)
-    if memory_filter.types is not None:
-        mask &= np.isin(cached.types, list(memory_filter.types))
-    if memory_filter.statuses is not None:
-        mask &= np.isin(cached.statuses, list(memory_filter.statuses))
-    if memory_filter.reflected is not None:
-        mask &= cached.reflected == memory_filter.reflected
-    if memory_filter.reconsolidated is not None:
-        mask &= cached.reconsolidated == memory_filter.reconsolidated
-    return mask
-
-
-def _sql_filter(memory_filter: MemoryFilter, alias: str = "m.") -> tuple[str, list[object]]:
-    clauses, params = "", []  # type: tuple[str, list[object]]
-    for column, values in (("type", memory_filter.types), ("status", memory_filter.statuses)):
-        if values is not None:
-            clauses += f" AND {alias}{column} IN ({','.join('?' * len(values))})"
-            params += sorted(values)
-    for column, flag in (("reflected", memory_filter.reflected), ("reconsolidated", memory_filter.reconsolidated)):
-        if flag is not None:
-            clauses += f" AND {alias}{column} = ?"
-            params.append(int(flag))
-    return clauses, params
 
 
 def _encode_cursor(node: MemoryNode) -> str:
