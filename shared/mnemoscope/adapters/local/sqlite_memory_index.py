@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import builtins
 import functools
-import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -15,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnemoscope.adapters.local.keyword_query import VOCAB_SCHEMA, match_terms
+from mnemoscope.adapters.local.keyword_store import KeywordStore
 from mnemoscope.adapters.local.memory_filters import sql_filter as _sql_filter
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
-from mnemoscope.adapters.local.text_terms import query_terms, terms
 from mnemoscope.adapters.local.vector_store import VectorStore
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
@@ -42,18 +40,8 @@ _SCHEMA = [
     # Covers the filter check of search hits (vector and keyword): rows are ~3.5 KB, reading them cost more than
     # the search at 100k memories.
     "CREATE INDEX IF NOT EXISTS memories_filter ON memories (scope_key, pk, status, type, reflected, reconsolidated)",
-    # `tag` holds the scope tag so MATCH intersects postings with the scope instead of filtering afterwards.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts "
-    "USING fts5(scope_tag UNINDEXED, tag, body, tokenize='porter unicode61')",
     "CREATE TABLE IF NOT EXISTS memory_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    VOCAB_SCHEMA,
 ]
-# Keyword candidates ranked by FTS5 before the filter is checked (at least 4 x k).
-KEYWORD_CANDIDATES = 200
-
-
-def _scope_tag(scope: Scope) -> str:
-    return "s" + hashlib.sha1(scope.key.encode()).hexdigest()[:20]
 
 
 class SqliteMemoryIndex:
@@ -72,6 +60,7 @@ class SqliteMemoryIndex:
         with db.transaction() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+            KeywordStore.create(conn)
             conn.execute("INSERT OR IGNORE INTO memory_meta VALUES ('dimension', ?)", (str(dimension),))
             stored = conn.execute("SELECT value FROM memory_meta WHERE name = 'dimension'").fetchone()[0]
         if int(stored) != dimension:
@@ -80,6 +69,7 @@ class SqliteMemoryIndex:
                 "use a new data directory or the same embedding model"
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
+        self._keywords = KeywordStore(db)
 
     def close(self) -> None:
         """Write unsaved vector index changes to disk (skipping this costs a replay at the next start)."""
@@ -117,7 +107,6 @@ class SqliteMemoryIndex:
         # A replaced memory keeps its pk: a status change then leaves the vector index alone.
         if old is not None:
             pk = int(old[0])
-            conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (pk,))
             conn.execute(
                 "UPDATE memories SET type = ?, status = ?, reflected = ?, reconsolidated = ?, created_at = ?, "
                 "doc = ?, vector = ? WHERE pk = ?",
@@ -132,11 +121,7 @@ class SqliteMemoryIndex:
             pk = int(cursor.lastrowid or 0)
         if old is None or old[1] != blob:
             VectorStore.log_changes(conn, node.scope.key, (pk,))
-        body = " ".join(terms(" ".join((node.content, *node.keywords))))
-        conn.execute(
-            "INSERT INTO memories_fts (rowid, scope_tag, tag, body) VALUES (?, ?, ?, ?)",
-            (pk, _scope_tag(node.scope), _scope_tag(node.scope), body),
-        )
+        KeywordStore.put(conn, pk, node.scope.key, (node.content, *node.keywords))
 
     def _vector_blob(self, vector: Sequence[float]) -> bytes:
         array = np.asarray(vector, dtype=np.float32)
@@ -152,7 +137,7 @@ class SqliteMemoryIndex:
             ).fetchone()
             if row is None:
                 return False
-            conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row[0],))
+            KeywordStore.remove(conn, (row[0],))
             conn.execute("DELETE FROM memories WHERE pk = ?", (row[0],))
             VectorStore.log_changes(conn, scope.key, (row[0],))
         return True
@@ -161,9 +146,7 @@ class SqliteMemoryIndex:
         with self._db.transaction() as conn:
             pks = [r[0] for r in conn.execute("SELECT pk FROM memories WHERE scope_key = ?", (scope.key,))]
             VectorStore.log_changes(conn, scope.key, pks)
-            conn.execute(
-                "DELETE FROM memories_fts WHERE rowid IN (SELECT pk FROM memories WHERE scope_key = ?)", (scope.key,)
-            )
+            KeywordStore.remove(conn, pks)
             count = conn.execute("DELETE FROM memories WHERE scope_key = ?", (scope.key,)).rowcount
         return count
 
@@ -196,46 +179,8 @@ class SqliteMemoryIndex:
     def keyword_search(
         self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
-        words = query_terms(text)
-        if not words or k <= 0:
-            return []
-        clauses, params = _sql_filter(memory_filter, alias="")
-        # Rank inside FTS5 first and check the filter on the top `cap` only: joining every match to `memories`
-        # before ranking cost more than the ranking at 100k memories. Widen when the filter leaves fewer than k.
-        cap = max(4 * k, KEYWORD_CANDIDATES)
-        with self._db.reading() as conn:
-            words = match_terms(conn, words)
-            match = f'tag:"{_scope_tag(scope)}" AND (' + " OR ".join(f'"{w}"' for w in words) + ")"
-            while True:
-                ranked = conn.execute(
-                    "SELECT rowid, -bm25(memories_fts, 0.0, 0.0, 1.0) FROM memories_fts WHERE memories_fts MATCH ? "
-                    "ORDER BY bm25(memories_fts, 0.0, 0.0, 1.0) LIMIT ?",
-                    (match, cap),
-                ).fetchall()
-                allowed = self._allowed(conn, scope, [r[0] for r in ranked], clauses, params)
-                rows = [r for r in ranked if r[0] in allowed][:k]
-                if len(rows) >= k or len(ranked) < cap:
-                    break
-                cap *= 4
-        return self._load_scored([r[0] for r in rows], [float(r[1]) for r in rows])
-
-    @staticmethod
-    def _allowed(
-        conn: sqlite3.Connection, scope: Scope, pks: builtins.list[int], clauses: str, params: builtins.list[object]
-    ) -> set[int]:
-        allowed: set[int] = set()
-        for start in range(0, len(pks), 500):
-            chunk = pks[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            allowed.update(
-                r[0]
-                for r in conn.execute(
-                    "SELECT pk FROM memories INDEXED BY memories_filter "
-                    f"WHERE scope_key = ? AND pk IN ({marks}){clauses}",
-                    (scope.key, *chunk, *params),
-                )
-            )
-        return allowed
+        hits = self._keywords.search(scope.key, text, k, memory_filter)
+        return self._load_scored([pk for pk, _ in hits], [score for _, score in hits])
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
