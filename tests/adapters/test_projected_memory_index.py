@@ -21,6 +21,7 @@ from mnemoscope.adapters.aws.opensearch_client import opensearch_client
 from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection, ProjectionHit
 from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex, choose_hits
 from mnemoscope.domain.errors import BackendRejected, DependencyUnavailable, InvalidMemoryRequest
+from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.memory_index import MemoryFilter
 from mnemoscope.settings import Settings
 from mnemoscope.wiring import Infrastructure, assemble, override_services
@@ -132,3 +133,56 @@ def test_hits_are_rechecked_and_deduplicated_against_the_records() -> None:
     chosen, stale = choose_hits(hits, {"a": _record("a", 2), "b": _record("b", 3), "c": _record("c", 1)})
     assert [(h.memory_id, h.doc_id) for h in chosen] == [("b", "d-b-old"), ("a", "d-a-new"), ("c", "d-c-1")]
     assert sorted(stale) == ["d-a-old", "d-c-2", "d-gone"]
+
+
+class _ScriptedProjection:
+    """The two projection searches answer fixed hits; what is discarded is recorded."""
+
+    def __init__(self, vector: list[ProjectionHit], keyword: list[ProjectionHit]) -> None:
+        self._vector, self._keyword = vector, keyword
+        self.discarded: list[list[str]] = []
+
+    def vector_search(self, *args: object) -> list[ProjectionHit]:
+        return self._vector
+
+    def keyword_search(self, *args: object) -> list[ProjectionHit]:
+        return self._keyword
+
+    def discard(self, doc_ids: list[str]) -> None:
+        self.discarded.append(list(doc_ids))
+
+
+def test_hybrid_search_reads_the_records_once_and_repairs_both_lists(
+    records: DynamoDbMemoryRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two live memories and a deleted one that both projection lists still return
+    for node in (memory("a", "Alice keeps bees"), memory("b", "Alice has bees and a cat", kind="insight")):
+        records.put([RecordChange(node, unit_vector(1.0), None)])
+    projection = _ScriptedProjection(
+        vector=[ProjectionHit("d-gone", "gone", 1, 0.9), ProjectionHit("d-a", "a", 1, 0.8)],
+        keyword=[ProjectionHit("d-b", "b", 1, 7.0), ProjectionHit("d-gone", "gone", 1, 3.0)],
+    )
+    index = ProjectedMemoryIndex(records, projection)  # type: ignore[arg-type]
+    reads: list[int] = []
+    real_get_many = records.get_many
+
+    def counted_get_many(keys: list[tuple[Scope, str]]) -> dict[tuple[Scope, str], MemoryRecord]:
+        reads.append(len(keys))
+        return real_get_many(keys)
+
+    monkeypatch.setattr(records, "get_many", counted_get_many)
+    # When
+    both = index.hybrid_search(scope(), unit_vector(1.0), "bees", 10)
+    # Then one record read answered both lists, and the dead document was repaired once
+    assert reads == [3]
+    assert [h.node.id for h in both.vector] == ["a"] and [h.node.id for h in both.keyword] == ["b"]
+    assert projection.discarded == [["d-gone"]]
+    only_observations = index.hybrid_search(
+        scope(), unit_vector(1.0), "bees", 10, MemoryFilter(types=frozenset({"observation"}))
+    )
+    assert only_observations.keyword == [] and [h.node.id for h in only_observations.vector] == ["a"]
+
+
+def test_hybrid_search_fails_as_unavailable_when_the_projection_is_down(offline_index: ProjectedMemoryIndex) -> None:
+    with pytest.raises(DependencyUnavailable):
+        offline_index.hybrid_search(scope(), unit_vector(1.0), "bees", 5)

@@ -169,6 +169,43 @@ class MemoryIndexContract:
         for query in ['"hello"', "AND OR NOT", "(*)", "hello:world", "   ", "-", "NEAR(a b)"]:
             memory_index.keyword_search(scope(), query, k=5)  # must not raise
 
+    def test_hybrid_search_answers_both_lists_like_the_two_searches(self, memory_index: MemoryIndex) -> None:
+        memory_index.upsert(
+            [
+                entry(memory("tea", "Alice drinks green tea every morning"), 1.0, 0.2),
+                entry(memory("cat", "Alice has a black cat named Miso"), 0.1, 1.0),
+                entry(memory("old", "Alice drank black tea", status="expired"), 1.0, 0.0),
+                entry(memory("ins", "Alice likes tea", kind="insight"), 0.9, 0.3),
+                entry(memory("bob", "Bob drinks tea", scope("bob")), 1.0, 0.0),
+            ]
+        )
+        self.settle()
+        q = unit_vector(1.0, 0.0)
+        for memory_filter in (MemoryFilter(), ANY, MemoryFilter(types=frozenset({"observation"}))):
+            both = memory_index.hybrid_search(scope(), q, "black tea", 10, memory_filter)
+            assert [(h.node, h.score) for h in both.vector] == [
+                (h.node, h.score) for h in memory_index.vector_search(scope(), q, 10, memory_filter)
+            ]
+            assert [(h.node, h.score) for h in both.keyword] == [
+                (h.node, h.score) for h in memory_index.keyword_search(scope(), "black tea", 10, memory_filter)
+            ]
+        both = memory_index.hybrid_search(scope(), q, "black tea", 10)
+        assert {h.node.id for h in both.vector} == {"tea", "cat", "ins"}  # valid memories of this scope only
+        assert {h.node.id for h in both.keyword} == {"tea", "cat", "ins"}
+        assert [h.node.id for h in memory_index.hybrid_search(scope(), q, "black tea", 1).vector] == ["tea"]
+
+    def test_hybrid_search_with_nothing_to_match(self, memory_index: MemoryIndex) -> None:
+        memory_index.upsert([entry(memory("a", "Alice likes hiking"), 1.0)])
+        self.settle()
+        both = memory_index.hybrid_search(scope(), unit_vector(1.0), "   ", 5)
+        assert [h.node.id for h in both.vector] == ["a"] and both.keyword == []
+        assert memory_index.hybrid_search(scope("nobody"), unit_vector(1.0), "hiking", 5).vector == []
+        deleted = memory_index.delete(scope(), "a")
+        assert deleted
+        self.settle()
+        after = memory_index.hybrid_search(scope(), unit_vector(1.0), "hiking", 5)
+        assert after.vector == [] and after.keyword == []
+
     def test_list_is_newest_first_and_pages_with_cursor(self, memory_index: MemoryIndex) -> None:
         memory_index.upsert([entry(memory(f"m{i:02d}", f"fact {i}", minutes=i), 1.0) for i in range(7)])
         memory_index.upsert([entry(memory("tie", "same time as m03", minutes=3), 1.0)])

@@ -40,6 +40,15 @@ class ScoredMemory(BaseModel):
     score: float
 
 
+class HybridHits(BaseModel):
+    """The two candidate lists of one search, each best first, as vector_search and keyword_search answer them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    vector: list[ScoredMemory]
+    keyword: list[ScoredMemory]
+
+
 class MemoryPage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -68,6 +77,13 @@ class MemoryIndex(Protocol):
         self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> list[ScoredMemory]:
         """Best keyword (BM25-like) matches, best first; scores are positive and only comparable within a call."""
+        ...
+
+    def hybrid_search(
+        self, scope: Scope, vector: Sequence[float], text: str, k: int, memory_filter: MemoryFilter = VALID
+    ) -> HybridHits:
+        """Both searches of a hybrid query: the same lists as the two calls, but an index may run the halves
+        concurrently and read each memory once (the retrieval hot path)."""
         ...
 
     def list(

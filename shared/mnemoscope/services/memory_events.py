@@ -32,7 +32,16 @@ from mnemoscope.domain.memory_events import MemoryEvent
 from mnemoscope.domain.scope import Scope
 from mnemoscope.ports.clock import Clock
 from mnemoscope.ports.memory_events import MemoryEventOutbox, MemoryEventPublisher
-from mnemoscope.ports.memory_index import ANY, VALID, IndexEntry, MemoryFilter, MemoryIndex, MemoryPage, ScoredMemory
+from mnemoscope.ports.memory_index import (
+    ANY,
+    VALID,
+    HybridHits,
+    IndexEntry,
+    MemoryFilter,
+    MemoryIndex,
+    MemoryPage,
+    ScoredMemory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +150,11 @@ class PublishingMemoryIndex:
         self, scope: Scope, text: str, k: int, memory_filter: MemoryFilter = VALID
     ) -> builtins.list[ScoredMemory]:
         return self._inner.keyword_search(scope, text, k, memory_filter)
+
+    def hybrid_search(
+        self, scope: Scope, vector: Sequence[float], text: str, k: int, memory_filter: MemoryFilter = VALID
+    ) -> HybridHits:
+        return self._inner.hybrid_search(scope, vector, text, k, memory_filter)
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None

@@ -125,10 +125,14 @@ class RetrievalService:
             n = max(n, policy.time_filter_candidates)
         vector_hits: list[ScoredMemory] = []
         keyword_hits: list[ScoredMemory] = []
-        if policy.fusion != "keyword":
-            vector_hits = self._index.vector_search(scope, self._embedder.embed_query(request.query), n, memory_filter)
-        if policy.fusion != "vector":
+        if policy.fusion == "keyword":
             keyword_hits = self._index.keyword_search(scope, request.query, n, memory_filter)
+        elif policy.fusion == "vector":
+            vector_hits = self._index.vector_search(scope, self._embedder.embed_query(request.query), n, memory_filter)
+        else:
+            vector = self._embedder.embed_query(request.query)
+            both = self._index.hybrid_search(scope, vector, request.query, n, memory_filter)
+            vector_hits, keyword_hits = both.vector, both.keyword
         nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
         fused = self._fuse(request.query, vector_hits, keyword_hits)
         return {memory_id: (nodes[memory_id], score) for memory_id, score in fused.items()}
@@ -158,10 +162,11 @@ class RetrievalService:
             items = self._reranked(request.query, items)
         policy = self._policy
         scored = [
-            ScoredMemory(node=node, score=final_score(base, node, policy.weights, time_range, policy.time_boost))
-            for node, base in items
+            (final_score(base, node, policy.weights, time_range, policy.time_boost), node) for node, base in items
         ]
-        return sorted(scored, key=lambda hit: (-hit.score, hit.node.id))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].id))
+        # Only the answer becomes response objects: most candidates are dropped here.
+        return [ScoredMemory(node=node, score=score) for score, node in scored[: request.top_k]]
 
     def _reranked(self, query: str, items: list[tuple[MemoryNode, float]]) -> list[tuple[MemoryNode, float]]:
         assert self._reranker is not None

@@ -9,7 +9,7 @@ from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.domain.scope import Scope
 from mnemoscope.domain.scoring import has_cjk
-from mnemoscope.ports.memory_index import MemoryFilter, ScoredMemory
+from mnemoscope.ports.memory_index import HybridHits, MemoryFilter, ScoredMemory
 from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService, SearchQuery
 from tests.contracts.builders import memory, scope
 from tests.fakes.clock import FixedClock
@@ -27,6 +27,13 @@ class ScriptedIndex:
 
     def keyword_search(self, the_scope: Scope, text: str, k: int, f: MemoryFilter) -> list[ScoredMemory]:
         return [ScoredMemory(node=self.nodes["b"], score=7.0), ScoredMemory(node=self.nodes["a"], score=2.0)][:k]
+
+    def hybrid_search(
+        self, the_scope: Scope, vector: Sequence[float], text: str, k: int, f: MemoryFilter
+    ) -> HybridHits:
+        return HybridHits(
+            vector=self.vector_search(the_scope, vector, k, f), keyword=self.keyword_search(the_scope, text, k, f)
+        )
 
 
 def _first(tmp_path: Path, policy: RetrievalPolicy, query: str) -> str:

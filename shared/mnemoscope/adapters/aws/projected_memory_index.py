@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import builtins
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
@@ -29,7 +31,7 @@ from mnemoscope.adapters.aws.opensearch_queries import unit_vector
 from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest, MemoryServiceError
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.memory_index import ANY, VALID, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
+from mnemoscope.ports.memory_index import ANY, VALID, HybridHits, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
 
 logger = logging.getLogger(__name__)
 _Key = tuple[Scope, str]
@@ -64,6 +66,8 @@ class ProjectedMemoryIndex:
         self._visibility_seconds = visibility_seconds
         self._sleep = sleep
         self._now = now
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def records(self) -> DynamoDbMemoryRecords:
@@ -165,24 +169,74 @@ class ProjectedMemoryIndex:
         hits = self._projection.keyword_search(scope, text, overfetch(k), memory_filter)
         return self._recheck(scope, hits, k, memory_filter)
 
+    def hybrid_search(
+        self, scope: Scope, vector: Sequence[float], text: str, k: int, memory_filter: MemoryFilter = VALID
+    ) -> HybridHits:
+        """The two projection searches run concurrently (two requests in flight instead of one after the other),
+        then one record read covers both lists' hits."""
+        if k <= 0:
+            return HybridHits(vector=[], keyword=[])
+        size = overfetch(k)
+        keyword = (
+            self._workers().submit(self._projection.keyword_search, scope, text, size, memory_filter)
+            if text.strip()
+            else None
+        )
+        try:
+            vector_hits = self._projection.vector_search(scope, vector, size, memory_filter)
+        finally:
+            keyword_hits = keyword.result() if keyword is not None else []
+        records = self._records_of(scope, [*vector_hits, *keyword_hits])
+        vector_results, stale = self._chosen(scope, vector_hits, records, k, memory_filter)
+        keyword_results, more_stale = self._chosen(scope, keyword_hits, records, k, memory_filter)
+        self._discard(list(dict.fromkeys([*stale, *more_stale])))
+        return HybridHits(vector=vector_results, keyword=keyword_results)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mnemoscope-search")
+            return self._pool
+
     def _recheck(
         self, scope: Scope, hits: Sequence[ProjectionHit], k: int, memory_filter: MemoryFilter
     ) -> builtins.list[ScoredMemory]:
         if not hits:
             return []
-        records = self._records.get_many([(scope, hit.memory_id) for hit in hits])
-        chosen, stale = choose_hits(hits, {key[1]: record for key, record in records.items()})
-        if stale:
-            try:
-                self._projection.discard(stale)
-            except MemoryServiceError as error:  # read repair is best effort; the answer is already right
-                logger.warning("could not delete stale projection documents", extra={"reason": str(error)})
+        records = self._records_of(scope, hits)
+        results, stale = self._chosen(scope, hits, records, k, memory_filter)
+        self._discard(stale)
+        return results
+
+    def _records_of(self, scope: Scope, hits: Sequence[ProjectionHit]) -> dict[str, MemoryRecord]:
+        if not hits:
+            return {}
+        found = self._records.get_many([(scope, memory_id) for memory_id in dict.fromkeys(h.memory_id for h in hits)])
+        return {key[1]: record for key, record in found.items()}
+
+    @staticmethod
+    def _chosen(
+        scope: Scope,
+        hits: Sequence[ProjectionHit],
+        records: dict[str, MemoryRecord],
+        k: int,
+        memory_filter: MemoryFilter,
+    ) -> tuple[builtins.list[ScoredMemory], builtins.list[str]]:
+        chosen, stale = choose_hits(hits, records)
         results = [
-            ScoredMemory(node=records[(scope, hit.memory_id)].node, score=hit.score)
+            ScoredMemory(node=records[hit.memory_id].node, score=hit.score)
             for hit in chosen
-            if matches(records[(scope, hit.memory_id)].node, memory_filter)
+            if matches(records[hit.memory_id].node, memory_filter)
         ]
-        return results[:k]
+        return results[:k], stale
+
+    def _discard(self, stale: builtins.list[str]) -> None:
+        if not stale:
+            return
+        try:
+            self._projection.discard(stale)
+        except MemoryServiceError as error:  # read repair is best effort; the answer is already right
+            logger.warning("could not delete stale projection documents", extra={"reason": str(error)})
 
     def rebuild_search(self, *, recreate: bool = False) -> dict[str, Any]:
         """Rewrite the projection from the records (`mnemoscope reindex`, the reflect function's reindex action)."""

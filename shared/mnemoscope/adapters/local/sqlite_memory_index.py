@@ -8,7 +8,9 @@ import builtins
 import functools
 import json
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from mnemoscope.adapters.local.vector_store import VectorStore
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
-from mnemoscope.ports.memory_index import ANY, VALID, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
+from mnemoscope.ports.memory_index import ANY, VALID, HybridHits, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS memories (
@@ -70,9 +72,16 @@ class SqliteMemoryIndex:
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
         self._keywords = KeywordStore(db)
+        self._pool: ThreadPoolExecutor | None = None
+        self._workers_lock = threading.Lock()
 
     def close(self) -> None:
-        """Write unsaved vector index changes to disk (skipping this costs a replay at the next start)."""
+        """Write unsaved vector index changes to disk (skipping this costs a replay at the next start) and stop
+        the search worker threads."""
+        with self._workers_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self._vectors.flush()
 
     # -- writes ---------------------------------------------------------------------------------
@@ -182,6 +191,31 @@ class SqliteMemoryIndex:
         hits = self._keywords.search(scope.key, text, k, memory_filter)
         return self._load_scored([pk for pk, _ in hits], [score for _, score in hits])
 
+    def hybrid_search(
+        self, scope: Scope, vector: Sequence[float], text: str, k: int, memory_filter: MemoryFilter = VALID
+    ) -> HybridHits:
+        """The keyword half runs on a worker thread while this one searches vectors (SQLite and usearch release
+        the GIL while they work; each thread reads on its own connection), then each memory is read once."""
+        query = np.frombuffer(self._vector_blob(vector), dtype=np.float32)
+        keyword = self._workers().submit(self._keywords.search, scope.key, text, k, memory_filter)
+        try:
+            vector_hits = self._vectors.search(scope.key, query, k, memory_filter)
+        finally:
+            keyword_hits = keyword.result()
+        nodes = self._load_nodes({pk for pk, _ in vector_hits} | {pk for pk, _ in keyword_hits})
+        return HybridHits(
+            vector=[ScoredMemory(node=nodes[pk], score=score) for pk, score in vector_hits if pk in nodes],
+            keyword=[ScoredMemory(node=nodes[pk], score=score) for pk, score in keyword_hits if pk in nodes],
+        )
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._workers_lock:
+            if self._pool is None:
+                # A few threads: concurrent requests each hand one keyword search over; more would only queue on
+                # the cores. Created on first use so an index that never searches starts no thread.
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mnemoscope-keyword")
+            return self._pool
+
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
     ) -> MemoryPage:
@@ -199,17 +233,17 @@ class SqliteMemoryIndex:
 
     # -- helpers --------------------------------------------------------------------------------
     def _load_scored(self, pks: builtins.list[int], scores: builtins.list[float]) -> builtins.list[ScoredMemory]:
-        if not pks:
-            return []
-        marks = ",".join("?" * len(pks))
+        nodes = self._load_nodes(pks)
+        return [ScoredMemory(node=nodes[pk], score=score) for pk, score in zip(pks, scores, strict=True) if pk in nodes]
+
+    def _load_nodes(self, pks: Iterable[int]) -> dict[int, MemoryNode]:
+        wanted = builtins.list(pks)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
         with self._db.reading() as conn:
-            rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", pks).fetchall()
-        docs = {r[0]: r[1] for r in rows}
-        return [
-            ScoredMemory(node=_parse_doc(docs[pk]), score=score)
-            for pk, score in zip(pks, scores, strict=True)
-            if pk in docs
-        ]
+            rows = conn.execute(f"SELECT pk, doc FROM memories WHERE pk IN ({marks})", wanted).fetchall()
+        return {r[0]: _parse_doc(r[1]) for r in rows}
 
 
 # Search hits parse the same documents again and again (vector and keyword hits overlap; a scope's popular
