@@ -163,3 +163,36 @@ def test_a_scope_deleted_whole_returns_nothing(tmp_path: Path) -> None:
     assert index.delete_scope(scope()) == 100
     assert _ids(index, vectors[0]) == []
     assert index.vector_search(scope(), tuple(float(x) for x in vectors[0]), 5, VALID) == []
+
+
+def test_opening_a_large_scope_does_not_stall_searches_of_other_scopes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    # Given a loaded scope, and another whose index must be built from SQLite (slow at 100k: here, held open)
+    index = _open(tmp_path)
+    vectors = _vectors(50)
+    _load(index, vectors, user="alice")
+    _load(index, vectors, user="bob")
+    assert _ids(index, vectors[3], user="alice")[0] == "m00003"
+    building, release = threading.Event(), threading.Event()
+    original = vector_store.VectorStore._build
+
+    def slow_build(self: vector_store.VectorStore, key: str) -> object:
+        building.set()
+        release.wait(10)
+        return original(self, key)
+
+    monkeypatch.setattr(vector_store.VectorStore, "_build", slow_build)
+    found: list[str] = []
+    opener = threading.Thread(target=lambda: found.extend(_ids(index, vectors[4], user="bob")))
+    opener.start()
+    assert building.wait(10)
+    # When another scope is searched while bob's index is being built
+    # Then it answers at once (it would wait for the build if opening held the cache's lock)
+    assert _ids(index, vectors[3], user="alice")[0] == "m00003"
+    assert opener.is_alive()
+    release.set()
+    opener.join(10)
+    assert found[0] == "m00004"

@@ -82,6 +82,7 @@ class VectorStore:
         self._cache_bytes = cache_bytes
         self._exact_below = EXACT_BELOW if exact_below is None else exact_below
         self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
+        self._opening: dict[str, threading.Lock] = {}  # scopes being opened, each with the lock its openers share
         self._lock = threading.Lock()
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
@@ -140,14 +141,29 @@ class VectorStore:
 
     # -- the loaded indexes -------------------------------------------------------------------------
     def _get(self, scope_key: str) -> _Loaded:
+        loaded = self._cached(scope_key)
+        if loaded is not None:
+            return loaded
+        with self._lock:
+            opening = self._opening.setdefault(scope_key, threading.Lock())
+        # Opened under the scope's own lock, not the cache's: building a large scope's index from SQLite (minutes
+        # at 100k, once) must not stall searches of every other scope.
+        with opening:
+            loaded = self._cached(scope_key)
+            if loaded is not None:
+                return loaded
+            loaded = self._open(scope_key)
+            with self._lock:
+                self._loaded[scope_key] = loaded
+                self._opening.pop(scope_key, None)
+                self._evict(keep=scope_key)
+            return loaded
+
+    def _cached(self, scope_key: str) -> _Loaded | None:
         with self._lock:
             loaded = self._loaded.get(scope_key)
             if loaded is not None:
                 self._loaded.move_to_end(scope_key)
-                return loaded
-            loaded = self._open(scope_key)
-            self._loaded[scope_key] = loaded
-            self._evict(keep=scope_key)
             return loaded
 
     def _evict(self, keep: str) -> None:
