@@ -17,14 +17,8 @@ from mnemoscope.domain import memory_events
 from mnemoscope.domain.errors import ConfigurationError
 from mnemoscope.services.memory_events import PublishingMemoryIndex
 from mnemoscope.settings import Settings
-from mnemoscope.wiring import (
-    Infrastructure,
-    _aws_infrastructure,
-    assemble,
-    build_aws_memory_index,
-    materialized,
-    override_services,
-)
+from mnemoscope.wiring import Infrastructure, assemble, build_aws_memory_index, materialized, override_services
+from mnemoscope.wiring.infrastructure import aws_infrastructure
 from tests.contracts.builders import T0, memory
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.functions.api_calls import call_event
@@ -54,7 +48,7 @@ def _settings(**extra: object) -> Settings:
 
 
 def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
-    infra = _aws_infrastructure(_settings())
+    infra = aws_infrastructure(_settings())
     assert isinstance(infra.chat_log, DynamoDbChatLog)
     assert isinstance(materialized(infra.job_queue), SqsJobQueue)
     # The index and the embedder import an SDK (and may read a secret): built on first use.
@@ -67,7 +61,7 @@ def test_aws_settings_build_the_aws_adapters(aws: None) -> None:
 @pytest.mark.parametrize("missing", ["chat_table", "memory_table"])
 def test_aws_backend_without_a_table_is_refused(missing: str) -> None:
     with pytest.raises(ConfigurationError, match=f"MNEMOSCOPE_{missing.upper()}"):
-        _aws_infrastructure(_settings(**{missing: None}))
+        aws_infrastructure(_settings(**{missing: None}))
 
 
 @pytest.mark.parametrize(("auth", "expected"), [("sigv4-aoss", 10.0), ("sigv4-es", 1.0), ("none", 1.0)])
@@ -86,7 +80,7 @@ def test_api_appends_to_dynamodb_and_enqueues_to_sqs(aws: None, tmp_path: object
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     settings = _settings(jobs_queue_url=url)
-    real = _aws_infrastructure(settings)
+    real = aws_infrastructure(settings)
     embedder = HashEmbedder()
     index = build_aws_memory_index(settings, embedder.dimension)
     infra = Infrastructure(real.chat_log, index, real.job_queue, embedder)
@@ -138,8 +132,8 @@ def test_bedrock_models_are_built_on_first_use_without_secrets(monkeypatch: pyte
 
 
 def test_a_named_bus_wires_eventbridge_and_no_bus_wires_nothing(aws: None) -> None:
-    assert _aws_infrastructure(_settings()).memory_events is None
-    infra = _aws_infrastructure(_settings(event_bus_name="default", event_source="acme.memory"))
+    assert aws_infrastructure(_settings()).memory_events is None
+    infra = aws_infrastructure(_settings(event_bus_name="default", event_source="acme.memory"))
     publisher = materialized(infra.memory_events)
     assert isinstance(publisher, EventBridgeMemoryEvents)
     assert publisher.entry(memory_events.deleted(memory("m1", "x"), T0))["Source"] == "acme.memory"
@@ -149,6 +143,6 @@ def test_a_named_bus_wires_eventbridge_and_no_bus_wires_nothing(aws: None) -> No
     assert services.event_relay is None
     # With the outbox table the events are held around each write, and the reflect sweep relays the leftovers
     settings = _settings(event_bus_name="default", event_outbox_table="outbox")
-    infra = _aws_infrastructure(settings)
+    infra = aws_infrastructure(settings)
     assert isinstance(materialized(infra.memory_event_outbox), DynamoDbEventOutbox)
     assert assemble(settings, infra).event_relay is not None

@@ -43,7 +43,7 @@ def fresh_aws_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         raise AssertionError("the health route built a client or read a secret")
 
     monkeypatch.setattr(wiring, "build", forbidden)
-    monkeypatch.setattr(wiring, "_secret", forbidden)
+    monkeypatch.setattr(wiring.models, "secret", forbidden)
     wiring._settings.cache_clear()
     wiring._build_from_environment.cache_clear()
     yield

@@ -130,8 +130,9 @@ class RetrievalService:
         elif policy.fusion == "vector":
             vector_hits = self._index.vector_search(scope, self._embedder.embed_query(request.query), n, memory_filter)
         else:
-            vector = self._embedder.embed_query(request.query)
-            both = self._index.hybrid_search(scope, vector, request.query, n, memory_filter)
+            # The index method first: a deferred index that cannot be built fails before an embedding is paid for.
+            hybrid_search = self._index.hybrid_search
+            both = hybrid_search(scope, self._embedder.embed_query(request.query), request.query, n, memory_filter)
             vector_hits, keyword_hits = both.vector, both.keyword
         nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
         fused = self._fuse(request.query, vector_hits, keyword_hits)
