@@ -113,3 +113,40 @@ def test_streamable_http_on_serve(server: Server) -> None:
     for method in ("GET", "DELETE", "PUT"):
         status, _, headers = server.request(method, "/mcp", headers={"x-api-key": "key-a"})
         assert (status, headers["Allow"]) == (405, "POST")
+
+
+def test_stdio_sweeps_for_reflection_while_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like `serve`, `mnemoscope mcp` runs the reflection sweep (the reflect handler) on its schedule, and stops it
+    when the client goes away."""
+    import threading
+
+    import mnemoscope.entrypoints.reflect as reflect_entry
+    from mnemoscope.mcp_server import stdio
+
+    sweeps: list[dict[str, object]] = []
+    swept = threading.Event()
+
+    def sweep(event: dict[str, object], context: object) -> dict[str, object]:
+        sweeps.append(event)
+        if len(sweeps) >= 2:
+            swept.set()
+        return {}
+
+    def client_session(binding: object) -> None:  # the stdio session: ends when the client hangs up
+        assert swept.wait(30), "no reflection sweep while serving"
+
+    monkeypatch.setattr(reflect_entry, "lambda_handler", sweep)
+    monkeypatch.setattr(stdio, "serve_stdio", client_session)
+    monkeypatch.setenv("MNEMOSCOPE_EMBEDDER", "local")
+    try:
+        assert main(["mcp", "--data-dir", str(tmp_path / "data"), "--reflect-every", "0.05"]) == 0
+    finally:
+        from mnemoscope.wiring import install
+
+        install(None)
+    count = len(sweeps)
+    assert count >= 2
+    assert not any(t.name == "mnemoscope-reflect" for t in threading.enumerate())
+    threading.Event().wait(0.2)
+    assert len(sweeps) == count  # no sweep after the session ended
+    assert main(["mcp", "--reflect-every", "0"]) == 2
