@@ -68,8 +68,10 @@ def _make(target: str, env: dict[str, str]) -> None:
     assert done.returncode == 0, f"make {target} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
 
-@pytest.fixture(scope="module")
-def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIns]:
+@pytest.fixture(scope="module", params=["domain", "serverless"])
+def stand_ins(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIns]:
+    """`make local-aws` as a managed domain, and behind the Serverless-constraints proxy (what a VECTORSEARCH
+    collection refuses is refused, new documents become visible after a delay): the same tests pass on both."""
     node = node_url()
     run_dir = tmp_path_factory.mktemp("local-aws")
     index = f"mnemoscope-local-aws-{uuid.uuid4().hex[:8]}"
@@ -86,11 +88,16 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIns]:
         "LOCAL_AWS_OPENSEARCH_URL": node,
         "LOCAL_AWS_RUN_DIR": str(run_dir),
         "LOCAL_AWS_PROVISION_ARGS": " ".join(provision),
+        "LOCAL_AWS_SEARCH": request.param,
+        "LOCAL_AWS_PROXY_PORT": str(_free_port()),
+        "LOCAL_AWS_SERVERLESS_DELAY": "1",
     }
     try:
         _make("local-aws", env)
         lines = (run_dir / "serve.env").read_text().splitlines()
         serve_env = dict(line.split("=", 1) for line in lines)
+        proxied = serve_env["MNEMOSCOPE_OPENSEARCH_ENDPOINT"].rstrip("/") != node.rstrip("/")
+        assert proxied == (request.param == "serverless")
         yield StandIns(
             serve_env["MNEMOSCOPE_AWS_ENDPOINT_URL"], node, index, run_dir, run_dir / "env.local.json", serve_env, model
         )
