@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import builtins
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mnemoscope.adapters.aws.dynamodb_memory_records import (
@@ -28,6 +26,7 @@ from mnemoscope.adapters.aws.dynamodb_memory_records import (
 )
 from mnemoscope.adapters.aws.opensearch_projection import OpenSearchProjection, Projected, ProjectionHit
 from mnemoscope.adapters.aws.opensearch_queries import unit_vector
+from mnemoscope.adapters.spare_workers import SpareWorkers
 from mnemoscope.domain.errors import DependencyUnavailable, InvalidMemoryRequest, MemoryServiceError
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
@@ -66,8 +65,7 @@ class ProjectedMemoryIndex:
         self._visibility_seconds = visibility_seconds
         self._sleep = sleep
         self._now = now
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._workers = SpareWorkers(4, "mnemoscope-search")
 
     @property
     def records(self) -> DynamoDbMemoryRecords:
@@ -177,26 +175,18 @@ class ProjectedMemoryIndex:
         if k <= 0:
             return HybridHits(vector=[], keyword=[])
         size = overfetch(k)
-        keyword = (
-            self._workers().submit(self._projection.keyword_search, scope, text, size, memory_filter)
-            if text.strip()
-            else None
-        )
+        keyword: Callable[[], builtins.list[ProjectionHit]] = lambda: []  # noqa: E731 - nothing to match
+        if text.strip():
+            keyword = self._workers.start(lambda: self._projection.keyword_search(scope, text, size, memory_filter))
         try:
             vector_hits = self._projection.vector_search(scope, vector, size, memory_filter)
         finally:
-            keyword_hits = keyword.result() if keyword is not None else []
+            keyword_hits = keyword()
         records = self._records_of(scope, [*vector_hits, *keyword_hits])
         vector_results, stale = self._chosen(scope, vector_hits, records, k, memory_filter)
         keyword_results, more_stale = self._chosen(scope, keyword_hits, records, k, memory_filter)
         self._discard(list(dict.fromkeys([*stale, *more_stale])))
         return HybridHits(vector=vector_results, keyword=keyword_results)
-
-    def _workers(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mnemoscope-search")
-            return self._pool
 
     def _recheck(
         self, scope: Scope, hits: Sequence[ProjectionHit], k: int, memory_filter: MemoryFilter

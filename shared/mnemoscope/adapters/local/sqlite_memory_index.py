@@ -8,9 +8,7 @@ import builtins
 import functools
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from mnemoscope.adapters.local.keyword_store import KeywordStore
 from mnemoscope.adapters.local.memory_filters import sql_filter as _sql_filter
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
 from mnemoscope.adapters.local.vector_store import VectorStore
+from mnemoscope.adapters.spare_workers import SpareWorkers
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
@@ -72,16 +71,12 @@ class SqliteMemoryIndex:
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
         self._keywords = KeywordStore(db)
-        self._pool: ThreadPoolExecutor | None = None
-        self._workers_lock = threading.Lock()
+        self._workers = SpareWorkers(4, "mnemoscope-keyword")
 
     def close(self) -> None:
         """Write unsaved vector index changes to disk (skipping this costs a replay at the next start) and stop
         the search worker threads."""
-        with self._workers_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        self._workers.close()
         self._vectors.flush()
 
     # -- writes ---------------------------------------------------------------------------------
@@ -197,24 +192,16 @@ class SqliteMemoryIndex:
         """The keyword half runs on a worker thread while this one searches vectors (SQLite and usearch release
         the GIL while they work; each thread reads on its own connection), then each memory is read once."""
         query = np.frombuffer(self._vector_blob(vector), dtype=np.float32)
-        keyword = self._workers().submit(self._keywords.search, scope.key, text, k, memory_filter)
+        keyword = self._workers.start(lambda: self._keywords.search(scope.key, text, k, memory_filter))
         try:
             vector_hits = self._vectors.search(scope.key, query, k, memory_filter)
         finally:
-            keyword_hits = keyword.result()
+            keyword_hits = keyword()
         nodes = self._load_nodes({pk for pk, _ in vector_hits} | {pk for pk, _ in keyword_hits})
         return HybridHits(
             vector=[ScoredMemory(node=nodes[pk], score=score) for pk, score in vector_hits if pk in nodes],
             keyword=[ScoredMemory(node=nodes[pk], score=score) for pk, score in keyword_hits if pk in nodes],
         )
-
-    def _workers(self) -> ThreadPoolExecutor:
-        with self._workers_lock:
-            if self._pool is None:
-                # A few threads: concurrent requests each hand one keyword search over; more would only queue on
-                # the cores. Created on first use so an index that never searches starts no thread.
-                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mnemoscope-keyword")
-            return self._pool
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None
