@@ -137,7 +137,7 @@ class SqliteMemoryIndex:
             ).fetchone()
             if row is None:
                 return False
-            KeywordStore.remove(conn, (row[0],))
+            KeywordStore.remove(conn, scope.key, (row[0],))
             conn.execute("DELETE FROM memories WHERE pk = ?", (row[0],))
             VectorStore.log_changes(conn, scope.key, (row[0],))
         return True
@@ -146,7 +146,7 @@ class SqliteMemoryIndex:
         with self._db.transaction() as conn:
             pks = [r[0] for r in conn.execute("SELECT pk FROM memories WHERE scope_key = ?", (scope.key,))]
             VectorStore.log_changes(conn, scope.key, pks)
-            KeywordStore.remove(conn, pks)
+            KeywordStore.remove(conn, scope.key, pks)
             count = conn.execute("DELETE FROM memories WHERE scope_key = ?", (scope.key,)).rowcount
         return count
 
