@@ -109,8 +109,8 @@ def test_writes_after_the_index_is_loaded_are_searched(index: SqliteMemoryIndex)
 
 
 def test_another_connections_writes_are_replayed(tmp_path: Path) -> None:
-    reader = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
-    writer = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
+    reader = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
+    writer = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
     _fill(writer, scope(), 80, seed=6)
     _assert_same(reader, scope())
     writer.upsert([entry(memory("fresh", "peanuts peanuts 花生"))])
@@ -119,20 +119,55 @@ def test_another_connections_writes_are_replayed(tmp_path: Path) -> None:
     _assert_same(reader, scope())
 
 
-def test_an_index_behind_a_pruned_log_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keyword_store, "LOG_KEEP", 5)
-    monkeypatch.setattr(keyword_store, "PRUNE_AFTER", 1)
-    lagging = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
-    busy = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
+@pytest.mark.parametrize("saved", [True, False])
+def test_an_index_behind_a_pruned_log_is_reopened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: bool) -> None:
+    monkeypatch.setattr(keyword_store, "SAVE_AFTER_CHANGES", 10)
+    files = tmp_path / "vectors" if saved else None
+    lagging = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, files)
+    busy = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, files)
     _fill(busy, scope(), 60, seed=7)
     _assert_same(lagging, scope())
     _assert_same(busy, scope())
     _fill(busy, scope(), 40, seed=8, prefix="later")
     busy.delete(scope(), "m2")
-    _assert_same(busy, scope())  # replays, then prunes all but the newest 5 entries
+    _assert_same(busy, scope())  # replays 41 changes, saves, prunes the log entries its stamp covers
     with busy._db.reading() as conn:
-        assert conn.execute("SELECT count(*) FROM memory_keyword_log").fetchone()[0] == 5
-    _assert_same(lagging, scope())  # its stamp is older than the pruned entries: rebuilt, not replayed
+        assert conn.execute("SELECT count(*) FROM memory_keyword_log").fetchone()[0] == 1
+    busy.upsert([entry(memory("newest", "shellfish"))])
+    _assert_same(lagging, scope())  # behind the pruned entries: reopened (file + replay, or FTS5), not replayed
+    assert _mine(lagging, scope(), "shellfish")[0][0] == "newest"
+
+
+def test_a_restart_loads_the_saved_index_and_replays_what_came_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
+    _fill(first, scope(), 80, seed=12)
+    _assert_same(first, scope())  # builds and saves
+    first.upsert([entry(memory("after-save", "peanuts peanuts"))])
+    first.delete(scope(), "m4")
+    assert len(list((tmp_path / "vectors").glob("k*.npz"))) == 1
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rebuilt from FTS5 instead of loading the file")
+
+    monkeypatch.setattr(keyword_store.ScopePostings, "build", no_build)
+    restarted = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
+    _assert_same(restarted, scope())
+    assert _mine(restarted, scope(), "peanuts")[0][0] == "after-save"
+    restarted.close()  # saves the replayed changes under a newer stamp, removes the older file
+    assert len(list((tmp_path / "vectors").glob("k*.npz"))) == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 not a zip", b"\x93NUMPY"])
+def test_an_unreadable_file_is_rebuilt_from_fts5(tmp_path: Path, damage: bytes) -> None:
+    first = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
+    _fill(first, scope(), 50, seed=13)
+    _assert_same(first, scope())
+    (saved,) = (tmp_path / "vectors").glob("k*.npz")
+    saved.write_bytes(damage)
+    again = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors")
+    _assert_same(again, scope())
 
 
 def test_compaction_keeps_every_score(index: SqliteMemoryIndex, monkeypatch: pytest.MonkeyPatch) -> None:

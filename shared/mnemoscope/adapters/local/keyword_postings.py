@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+FORMAT = 1  # of saved files
 K1 = 1.2
 B = 0.75
 TAG_TOKENS = 1  # FTS5 counts the `tag` column's one token in every row's length
@@ -116,6 +118,53 @@ class ScopePostings:
             freqs_[keep],
             self.pks[live],
             (self.lengths[live] - TAG_TOKENS).astype(np.int64),
+        )
+
+    # -- files ----------------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the index (compact it first: dead slots and delta are not saved) as an uncompressed .npz."""
+        assert not self.delta_rows and self.live_rows == len(self.pks), "save a compacted index"
+        vocabulary = np.frombuffer("\n".join(self.terms).encode(), dtype=np.uint8)
+        with path.open("wb") as out:
+            np.savez(
+                out,
+                version=np.array([FORMAT]),
+                terms=vocabulary,
+                bounds=self.bounds,
+                slots=self.slots,
+                freqs=self.freqs,
+                pks=self.pks,
+                lengths=self.lengths,
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> ScopePostings:
+        """An index saved by `save`; ValueError (or OSError) when the file is not one."""
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["version"][0]) != FORMAT:
+                raise ValueError(f"format {int(data['version'][0])}, expected {FORMAT}")
+            text = data["terms"].tobytes().decode()
+            names = text.split("\n") if text else []
+            bounds, slots, freqs = data["bounds"], data["slots"], data["freqs"]
+            pks, lengths = data["pks"], data["lengths"]
+        rows = len(pks)
+        if (
+            len(bounds) != len(names) + 1
+            or len(lengths) != rows
+            or len(slots) != len(freqs)
+            or (len(bounds) and (bounds[0] != 0 or bounds[-1] != len(slots) or np.any(np.diff(bounds) < 0)))
+            or (len(slots) and (slots.min() < 0 or slots.max() >= rows))
+        ):
+            raise ValueError("inconsistent arrays")
+        return cls(
+            terms={t: i for i, t in enumerate(names)},
+            bounds=bounds.astype(np.int64),
+            slots=slots.astype(np.int32),
+            freqs=freqs.astype(np.float32),
+            pks=pks.astype(np.int64),
+            lengths=lengths.astype(np.float64),
+            alive=np.ones(rows, dtype=np.bool_),
+            slot_of={int(pk): slot for slot, pk in enumerate(pks.tolist())},
         )
 
     # -- changes ------------------------------------------------------------------------------------

@@ -1,24 +1,28 @@
 """Keyword search for the SQLite memory index: FTS5 stores and tokenizes each memory's terms (one table for all
-scopes); each searched scope gets an in-memory inverted index (keyword_postings.py) that scores exactly FTS5's
-BM25 without FTS5 scoring every matching row (what made keyword search slow at 100,000 memories in a scope).
+scopes); each searched scope gets an inverted index (keyword_postings.py) that scores exactly FTS5's BM25 without
+FTS5 scoring every matching row (what made keyword search slow at 100,000 memories in a scope).
 
 SQLite stays the source of truth, as for the vector index (vector_store.py): every keyword write appends the
-row's pk to `memory_keyword_log` in the same transaction, a scope's in-memory index remembers the last log
-sequence number it reflects (its stamp), and every search first replays the entries after it (other processes'
-writes included). Nothing is written to disk: a new process builds a scope's index from FTS5 on its first search,
-so a crash can lose no index update, and existing data directories (FTS5 only) need no migration. Every hit is
-checked against the scope's rows and the filter through the covering index `memories_filter`, and never reads a
-memory row. A search returns (pk, score) pairs, best first; scores are the numbers FTS5's
-`bm25(memories_fts, 0, 0, 1)` gives (negated: higher is better), over all of the query's terms."""
+row's pk to `memory_keyword_log` in the same transaction; a scope's index remembers the last log sequence number
+it reflects (its *stamp*, part of its file name) and every search first replays the entries after it (other
+processes' writes included). The index is saved next to the vector files after its first build and every
+SAVE_AFTER_CHANGES replayed changes (and on close); a save prunes the log entries the file covers. So a crash
+costs a replay, a missing or unreadable file a rebuild from FTS5, and an existing data directory (FTS5 only) a
+build on its first search. Every hit is checked against the scope's rows and the filter through the covering index
+`memories_filter`, and never reads a memory row. A search returns (pk, score) pairs, best first; scores are the
+numbers FTS5's `bm25(memories_fts, 0, 0, 1)` gives (negated: higher is better), over all of the query's terms."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mnemoscope.adapters.local.fts_terms import TOKENIZE, VOCAB_SCHEMA, Stemmer, TableWeights
 from mnemoscope.adapters.local.keyword_postings import ScopePostings
@@ -41,14 +45,13 @@ SCHEMA = [
 ]
 # Candidates whose filter is checked in SQLite: 2 x k, at least k + this margin; x4 while the filter leaves < k.
 KEYWORD_MARGIN = 40
-# A scope's newest log entries kept for processes whose index lags behind (older ones are pruned, after this many
-# replayed changes): a process further behind rebuilds its index.
-LOG_KEEP = 10_000
-PRUNE_AFTER = 1_000
+# Replayed changes after which a loaded index is compacted, saved and the log pruned (also on close).
+SAVE_AFTER_CHANGES = 1_000
 # Dead and added rows after which an index is compacted in memory (a fraction of its live rows, at least this).
 COMPACT_SHARE = 0.25
 COMPACT_MIN = 1_000
 _SQL_CHUNK = 500
+log = logging.getLogger(__name__)
 
 
 def scope_tag(scope_key: str) -> str:
@@ -59,13 +62,15 @@ def scope_tag(scope_key: str) -> str:
 class _Loaded:
     postings: ScopePostings
     stamp: int  # the last memory_keyword_log seq this index reflects
-    replayed: int = 0  # changes replayed since the log was last pruned
+    pending: int = 0  # changes replayed since the last save
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class KeywordStore:
-    def __init__(self, db: SqliteDatabase, cache_bytes: int = 256 << 20) -> None:
+    def __init__(self, db: SqliteDatabase, directory: Path | None = None, cache_bytes: int = 256 << 20) -> None:
+        """`directory` holds the saved indexes (None: built from FTS5 in each process)."""
         self._db = db
+        self._directory = directory
         self._cache_bytes = cache_bytes
         self._loaded: OrderedDict[str, _Loaded] = OrderedDict()
         self._lock = threading.Lock()
@@ -126,16 +131,33 @@ class KeywordStore:
             if loaded is not None:
                 self._loaded.move_to_end(scope_key)
                 return loaded
-            with self._db.reading() as conn:
-                loaded = self._build(conn, scope_key)
+            loaded = self._open(scope_key)
             self._loaded[scope_key] = loaded
             total = sum(entry.postings.nbytes for entry in self._loaded.values())
             for key in list(self._loaded):
                 if total <= self._cache_bytes:
                     break
                 if key != scope_key:
-                    total -= self._loaded.pop(key).postings.nbytes
+                    evicted = self._loaded.pop(key)
+                    with evicted.lock:
+                        total -= evicted.postings.nbytes
+                        if evicted.pending:
+                            self._save(key, evicted)
             return loaded
+
+    def _open(self, scope_key: str) -> _Loaded:
+        """The scope's newest saved index (its stamp from the file name), else one built from FTS5 and saved."""
+        path = self._latest_file(scope_key)
+        if path is not None:
+            try:
+                return _Loaded(postings=ScopePostings.load(path), stamp=int(path.stem.rsplit("-", 1)[1]))
+            except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as error:
+                log.warning("keyword index %s unreadable (%s): rebuilding from SQLite", path.name, error)
+        with self._db.reading() as conn:
+            loaded = self._build(conn, scope_key)
+        if loaded.postings.live_rows:
+            self._save(scope_key, loaded)
+        return loaded
 
     def _build(self, conn: sqlite3.Connection, scope_key: str) -> _Loaded:
         """A scope's index from FTS5 (first search in this process, or a log pruned past its stamp)."""
@@ -164,10 +186,15 @@ class KeywordStore:
         if head == loaded.stamp:
             return
         pruned = conn.execute("SELECT below FROM memory_keyword_pruned WHERE scope_key = ?", (scope_key,)).fetchone()
-        if head < loaded.stamp or (pruned is not None and loaded.stamp < pruned[0]):
-            fresh = self._build(conn, scope_key)
-            loaded.postings, loaded.stamp, loaded.replayed = fresh.postings, fresh.stamp, 0
-            return
+        below = int(pruned[0]) if pruned is not None else 0
+        if head < loaded.stamp or loaded.stamp < below:
+            # Entries it needs were pruned (another process saved): the newest file plus a replay, else FTS5.
+            fresh = self._open(scope_key)
+            if fresh.stamp < below:  # that process keeps no files here
+                fresh = self._build(conn, scope_key)
+            loaded.postings, loaded.stamp, loaded.pending = fresh.postings, fresh.stamp, 0
+            if loaded.stamp >= head:
+                return
         changed = [
             int(r[0])
             for r in conn.execute(
@@ -193,10 +220,58 @@ class KeywordStore:
         if postings.wasted_rows > max(COMPACT_MIN, COMPACT_SHARE * postings.live_rows):
             loaded.postings = postings.compacted()
         loaded.stamp = head
-        loaded.replayed += len(changed)
-        if loaded.replayed >= PRUNE_AFTER:
-            _prune_log(self._db, scope_key)
-            loaded.replayed = 0
+        loaded.pending += len(changed)
+        if loaded.pending >= SAVE_AFTER_CHANGES:
+            self._save(scope_key, loaded)
+
+    # -- files ----------------------------------------------------------------------------------------
+    def _file_prefix(self, scope_key: str) -> str:
+        return "k" + hashlib.sha1(scope_key.encode()).hexdigest()[:24]
+
+    def _files(self, scope_key: str) -> list[tuple[int, Path]]:
+        if self._directory is None:
+            return []
+        found = []
+        for path in self._directory.glob(f"{self._file_prefix(scope_key)}-*.npz"):
+            stamp = path.stem.rsplit("-", 1)[1]
+            if stamp.isdigit():
+                found.append((int(stamp), path))
+        return sorted(found)
+
+    def _latest_file(self, scope_key: str) -> Path | None:
+        files = self._files(scope_key)
+        return files[-1][1] if files else None
+
+    def _save(self, scope_key: str, loaded: _Loaded) -> None:
+        """Write <prefix>-<stamp>.npz atomically (compacted), drop older files, prune the log entries it covers.
+        Without a directory the log is pruned all the same: a process behind it rebuilds from FTS5."""
+        if loaded.postings.wasted_rows:
+            loaded.postings = loaded.postings.compacted()
+        if self._directory is not None:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            final = self._directory / f"{self._file_prefix(scope_key)}-{loaded.stamp}.npz"
+            temporary = final.with_suffix(f".{threading.get_ident()}.tmp")
+            loaded.postings.save(temporary)
+            temporary.replace(final)
+            for stamp, old in self._files(scope_key):
+                if stamp < loaded.stamp:  # never a newer file another process saved
+                    old.unlink(missing_ok=True)
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM memory_keyword_log WHERE scope_key = ? AND seq < ?", (scope_key, loaded.stamp))
+            conn.execute(
+                "INSERT INTO memory_keyword_pruned VALUES (?, ?) "
+                "ON CONFLICT(scope_key) DO UPDATE SET below = max(below, excluded.below)",
+                (scope_key, loaded.stamp),
+            )
+        loaded.pending = 0
+
+    def flush(self) -> None:
+        """Save every index with unsaved changes (on close; skipping it costs a replay at the next start)."""
+        with self._lock:
+            for scope_key, loaded in self._loaded.items():
+                with loaded.lock:
+                    if loaded.pending:
+                        self._save(scope_key, loaded)
 
 
 def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
@@ -216,23 +291,6 @@ def _version(conn: sqlite3.Connection) -> int:
 def _head(conn: sqlite3.Connection, scope_key: str) -> int:
     row = conn.execute("SELECT max(seq) FROM memory_keyword_log WHERE scope_key = ?", (scope_key,)).fetchone()
     return int(row[0] or 0)
-
-
-def _prune_log(db: SqliteDatabase, scope_key: str) -> None:
-    """Keep a scope's newest LOG_KEEP entries: enough for a lagging process to replay instead of rebuilding."""
-    with db.transaction() as conn:
-        row = conn.execute(
-            "SELECT seq FROM memory_keyword_log WHERE scope_key = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
-            (scope_key, LOG_KEEP),
-        ).fetchone()
-        if row is None:
-            return
-        conn.execute("DELETE FROM memory_keyword_log WHERE scope_key = ? AND seq <= ?", (scope_key, row[0]))
-        conn.execute(
-            "INSERT INTO memory_keyword_pruned VALUES (?, ?) "
-            "ON CONFLICT(scope_key) DO UPDATE SET below = max(below, excluded.below)",
-            (scope_key, int(row[0]) + 1),
-        )
 
 
 def _allowed(conn: sqlite3.Connection, scope_key: str, pks: list[int], clauses: str, params: list[object]) -> set[int]:

@@ -69,11 +69,12 @@ class SqliteMemoryIndex:
                 "use a new data directory or the same embedding model"
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
-        self._keywords = KeywordStore(db)
+        self._keywords = KeywordStore(db, vector_dir)
 
     def close(self) -> None:
         """Write unsaved vector index changes to disk (skipping this costs a replay at the next start)."""
         self._vectors.flush()
+        self._keywords.flush()
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, entries: Sequence[IndexEntry]) -> None:
