@@ -6,7 +6,8 @@ Runs on the cached databases of bench/retrieval_latency.py (build them with that
   then the filter (valid memories) on the top 200;
 * `fts5_exact`: the same over all query terms (exact BM25; the reference for overlap);
 * `store`: `KeywordStore.search` as the index calls it (k = 60, the service's n for top_k 20), after a first
-  search that builds the scope's in-memory index (its time is reported as `build_s`).
+  search that builds the scope's index from FTS5 (`build_s`; `index_mb` its in-memory size). `load_s` is the
+  first search of a fresh store that finds the saved file (as after a restart; the file in a temp directory).
 
 Latency p50/p95 over --queries queries, and the top-10 overlap of each with `fts5_exact` (ties at equal score
 count as agreeing, so an order among equal scores is not a miss).
@@ -18,6 +19,7 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,13 @@ def measure(db_path: Path, size: int, texts: list[str], warmup: int) -> dict[str
     began = time.perf_counter()
     store.search(scope_key, texts[0], K, VALID)
     build_s = time.perf_counter() - began
+    index_mb = store._loaded[scope_key].postings.nbytes / 2**20
+    with tempfile.TemporaryDirectory() as directory:
+        KeywordStore(db, Path(directory)).search(scope_key, texts[0], K, VALID)  # builds and saves the file
+        file_mb = sum(f.stat().st_size for f in Path(directory).iterdir()) / 2**20
+        began = time.perf_counter()
+        KeywordStore(db, Path(directory)).search(scope_key, texts[0], K, VALID)  # as after a restart
+        load_s = time.perf_counter() - began
     seconds: dict[str, list[float]] = {"fts5_shaped": [], "fts5_exact": [], "store": []}
     overlap: dict[str, list[float]] = {"fts5_shaped": [], "store": []}
     with db.reading() as conn:
@@ -116,6 +125,9 @@ def measure(db_path: Path, size: int, texts: list[str], warmup: int) -> dict[str
     return {
         "size": size,
         "build_s": round(build_s, 3),
+        "load_s": round(load_s, 3),
+        "index_mb": round(index_mb, 1),
+        "file_mb": round(file_mb, 1),
         "ms": {name: summary_ms(values) for name, values in seconds.items()},
         "top10_overlap_with_exact": {name: round(float(np.mean(v)), 4) for name, v in overlap.items()},
     }
@@ -137,7 +149,8 @@ def main() -> None:
         report["sizes"].append(result)
         ms = result["ms"]
         print(
-            f"{size:>7}: build {result['build_s']:.2f} s | "
+            f"{size:>7}: build {result['build_s']:.2f} s, load {result['load_s'] * 1000:.0f} ms, "
+            f"{result['index_mb']:.1f} MB ({result['file_mb']:.1f} MB file) | "
             + " | ".join(f"{name} p50 {v['p50']:.2f} p95 {v['p95']:.2f}" for name, v in ms.items())
             + f" | top-10 overlap vs exact {result['top10_overlap_with_exact']}",
             flush=True,

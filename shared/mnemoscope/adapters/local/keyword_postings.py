@@ -36,7 +36,8 @@ class ScopePostings:
     pks: Ints  # slot -> memory pk
     lengths: Floats  # slot -> row length in tokens, all columns (FTS5's xColumnSize(-1))
     alive: npt.NDArray[np.bool_]
-    slot_of: dict[int, int] = field(default_factory=dict)  # live pk -> slot
+    # live pk -> slot, made on the first change (a loaded index that only searches never needs it)
+    slot_by_pk: dict[int, int] | None = None
     delta: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)  # postings added since the build
     delta_rows: int = 0
 
@@ -92,7 +93,6 @@ class ScopePostings:
             pks=pks,
             lengths=(token_counts + TAG_TOKENS).astype(np.float64),
             alive=np.ones(len(pks), dtype=np.bool_),
-            slot_of={int(pk): slot for slot, pk in enumerate(pks.tolist())},
         )
 
     def compacted(self) -> ScopePostings:
@@ -158,19 +158,26 @@ class ScopePostings:
             raise ValueError("inconsistent arrays")
         return cls(
             terms={t: i for i, t in enumerate(names)},
-            bounds=bounds.astype(np.int64),
-            slots=slots.astype(np.int32),
-            freqs=freqs.astype(np.float32),
-            pks=pks.astype(np.int64),
-            lengths=lengths.astype(np.float64),
+            bounds=bounds.astype(np.int64, copy=False),
+            slots=slots.astype(np.int32, copy=False),
+            freqs=freqs.astype(np.float32, copy=False),
+            pks=pks.astype(np.int64, copy=False),
+            lengths=lengths.astype(np.float64, copy=False),
             alive=np.ones(rows, dtype=np.bool_),
-            slot_of={int(pk): slot for slot, pk in enumerate(pks.tolist())},
         )
 
     # -- changes ------------------------------------------------------------------------------------
+    @property
+    def slot_of(self) -> dict[int, int]:
+        if self.slot_by_pk is None:
+            live = np.flatnonzero(self.alive)
+            self.slot_by_pk = dict(zip(self.pks[live].tolist(), live.tolist(), strict=True))
+        return self.slot_by_pk
+
     def remove(self, pks: Sequence[int]) -> None:
+        slot_of = self.slot_of
         for pk in pks:
-            slot = self.slot_of.pop(pk, None)
+            slot = slot_of.pop(pk, None)
             if slot is not None:
                 self.alive[slot] = False
 
@@ -179,9 +186,10 @@ class ScopePostings:
         if not docs:
             return
         first = len(self.pks)
+        slot_of = self.slot_of
         for offset, (pk, doc_terms) in enumerate(docs):
             slot = first + offset
-            self.slot_of[pk] = slot
+            slot_of[pk] = slot
             counted: dict[str, int] = {}
             for term in doc_terms:
                 counted[term] = counted.get(term, 0) + 1
@@ -197,7 +205,7 @@ class ScopePostings:
 
     @property
     def live_rows(self) -> int:
-        return len(self.slot_of)
+        return int(np.count_nonzero(self.alive))
 
     @property
     def wasted_rows(self) -> int:
@@ -207,7 +215,9 @@ class ScopePostings:
     @property
     def nbytes(self) -> int:
         arrays = (self.bounds, self.slots, self.freqs, self.pks, self.lengths, self.alive)
-        return sum(a.nbytes for a in arrays) + 100 * (len(self.terms) + len(self.slot_of)) + 40 * self.delta_rows
+        return (
+            sum(a.nbytes for a in arrays) + 100 * (len(self.terms) + len(self.slot_by_pk or ())) + 40 * self.delta_rows
+        )
 
     # -- scoring ------------------------------------------------------------------------------------
     def top(self, phrases: Sequence[tuple[str, float]], avgdl: float, count: int) -> list[tuple[int, float]]:
