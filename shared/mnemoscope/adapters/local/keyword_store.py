@@ -40,7 +40,7 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS memory_keyword_log "
     "(seq INTEGER PRIMARY KEY AUTOINCREMENT, scope_key TEXT NOT NULL, pk INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS memory_keyword_log_scope ON memory_keyword_log (scope_key, seq)",
-    # Log entries of a scope below `below` were pruned: an index stamped earlier is rebuilt, not replayed.
+    # Log entries of a scope below `below` were pruned: an index stamped earlier is reopened, not replayed.
     "CREATE TABLE IF NOT EXISTS memory_keyword_pruned (scope_key TEXT PRIMARY KEY, below INTEGER NOT NULL)",
 ]
 # Candidates whose filter is checked in SQLite: 2 x k, at least k + this margin; x4 while the filter leaves < k.
