@@ -6,6 +6,7 @@ matching row of the scope, filtered to valid memories in SQL."""
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,3 +223,23 @@ def test_the_stemmer_is_fts5s(index: SqliteMemoryIndex) -> None:
     with index._db.reading() as conn:
         stems = Stemmer().stems(conn, ["running", "allergic", "杭州", "cafés", "x"])
     assert stems == [("run",), ("allerg",), ("杭州",), ("cafe",), ("x",)]
+
+
+def test_two_processes_without_files_do_not_rebuild_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[int] = []
+    original = keyword_store.ScopePostings.build
+
+    def counted(*args: Any, **kwargs: Any) -> keyword_store.ScopePostings:
+        builds.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(keyword_store.ScopePostings, "build", counted)
+    one = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
+    two = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM)
+    _fill(one, scope(), 30, seed=14)
+    assert _mine(one, scope(), "tea")
+    for i in range(6):  # each writes, then searches its own write, in turn
+        writer = two if i % 2 == 0 else one
+        writer.upsert([entry(memory(f"turn{i}", f"tea number {i}"))])
+        assert _mine(writer, scope(), f"number {i}")[0][0] == f"turn{i}"
+    assert len(builds) == 2  # one each, then replays only

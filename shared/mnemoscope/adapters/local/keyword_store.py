@@ -155,7 +155,9 @@ class KeywordStore:
                 log.warning("keyword index %s unreadable (%s): rebuilding from SQLite", path.name, error)
         with self._db.reading() as conn:
             loaded = self._build(conn, scope_key)
-        if loaded.postings.live_rows:
+        # Without a directory a save only prunes the log, and every prune makes other processes rebuild: wait for
+        # SAVE_AFTER_CHANGES then, or two processes searching in turn would rebuild each other's index every time.
+        if loaded.postings.live_rows and self._directory is not None:
             self._save(scope_key, loaded)
         return loaded
 
