@@ -67,7 +67,8 @@ class SqliteDatabase:
                 raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
             conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA query_only=1")
+            # Not `query_only`: readers keep connection-private scratch tables in `temp` (the keyword store's
+            # stemmer); nothing writes the database file through them.
             self._readers[ident] = conn
         return conn
 

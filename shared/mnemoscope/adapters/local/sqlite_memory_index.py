@@ -70,7 +70,7 @@ class SqliteMemoryIndex:
                 "use a new data directory or the same embedding model"
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
-        self._keywords = KeywordStore(db)
+        self._keywords = KeywordStore(db, vector_dir)
         self._workers = SpareWorkers(4, "mnemoscope-keyword")
 
     def close(self) -> None:
@@ -78,6 +78,7 @@ class SqliteMemoryIndex:
         the search worker threads."""
         self._workers.close()
         self._vectors.flush()
+        self._keywords.flush()
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, entries: Sequence[IndexEntry]) -> None:
@@ -141,7 +142,7 @@ class SqliteMemoryIndex:
             ).fetchone()
             if row is None:
                 return False
-            KeywordStore.remove(conn, (row[0],))
+            KeywordStore.remove(conn, scope.key, (row[0],))
             conn.execute("DELETE FROM memories WHERE pk = ?", (row[0],))
             VectorStore.log_changes(conn, scope.key, (row[0],))
         return True
@@ -150,7 +151,7 @@ class SqliteMemoryIndex:
         with self._db.transaction() as conn:
             pks = [r[0] for r in conn.execute("SELECT pk FROM memories WHERE scope_key = ?", (scope.key,))]
             VectorStore.log_changes(conn, scope.key, pks)
-            KeywordStore.remove(conn, pks)
+            KeywordStore.remove(conn, scope.key, pks)
             count = conn.execute("DELETE FROM memories WHERE scope_key = ?", (scope.key,)).rowcount
         return count
 
