@@ -196,3 +196,17 @@ def test_opening_a_large_scope_does_not_stall_searches_of_other_scopes(
     release.set()
     opener.join(10)
     assert found[0] == "m00004"
+
+
+def test_a_large_graph_is_searched_wider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given HNSW from the first vector and a "large graph" threshold of 100 vectors
+    monkeypatch.setattr(vector_store, "LARGE_GRAPH", 100)
+    index = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors", exact_below=0)
+    vectors = _vectors(150)
+    _load(index, vectors[:60])
+    _ids(index, vectors[0])
+    assert index._vectors._get(scope().key).index.expansion_search == vector_store.EXPANSION_SEARCH
+    # When the scope grows past it, the next search uses the wider breadth
+    _load(index, vectors)
+    assert _ids(index, vectors[120])[0] == "m00120"
+    assert index._vectors._get(scope().key).index.expansion_search == vector_store.EXPANSION_SEARCH_LARGE

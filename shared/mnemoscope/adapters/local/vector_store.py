@@ -46,7 +46,12 @@ EXACT_BELOW = 5_000
 SAVE_AFTER_CHANGES = 1_000
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 512  # recall@10 vs exact at 100k: 0.97 at 256, 0.99 at 512 (~1.7 ms)
+# HNSW search breadth (ef). A larger graph needs a wider search for the same recall: on the bench's real (lower-
+# cased e5) queries, recall@10 vs exact is 1.0 at 10k with ef 512 (a wider search only costs time there) but 0.963 at
+# 100k, 0.981 at ef 1024 and 0.986 at 1280 (docs/benchmarks.md, issue 19). ef is not stored in the index file.
+EXPANSION_SEARCH = 512
+EXPANSION_SEARCH_LARGE = 1_280
+LARGE_GRAPH = 50_000
 _SQL_CHUNK = 500
 Vector = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
@@ -106,6 +111,8 @@ class VectorStore:
             if size == 0 or k <= 0:
                 return []
             exact = size < self._exact_below
+            if not exact:
+                _search_breadth(loaded.index)
             count = min(size, max(2 * k, k + 40))
             while True:
                 matches = loaded.index.search(query, count, exact=exact, threads=1)
@@ -311,8 +318,11 @@ class VectorStore:
 
 
 def _search_breadth(index: Index) -> Index:
-    """Restored and copied indexes come back with usearch's default ef (it is not kept in the file)."""
-    index.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]  # usearch has a setter; its typing misses it
+    """The ef for this graph's size. Restored and copied indexes come back with usearch's default ef (it is not kept
+    in the file), and a growing scope can cross LARGE_GRAPH, so it is set on load and checked before each search."""
+    wanted = EXPANSION_SEARCH_LARGE if len(index) >= LARGE_GRAPH else EXPANSION_SEARCH
+    if index.expansion_search != wanted:
+        index.expansion_search = wanted  # type: ignore[misc]  # usearch has a setter; its typing misses it
     return index
 
 
