@@ -26,6 +26,7 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex, ScoredMemory
 from mnemoscope.ports.reranker import Reranker
 from mnemoscope.ports.time_extractor import TimeExtractor
+from mnemoscope.services.feedback import KeywordFeedback
 from mnemoscope.timeparse import has_time_reference, resolve_time
 
 Fusion = Literal["rrf", "normalised", "convex", "vector", "keyword"]
@@ -88,6 +89,7 @@ class RetrievalService:
         policy: RetrievalPolicy | None = None,
         reranker: Reranker | None = None,
         time_extractor: TimeExtractor | None = None,
+        feedback: KeywordFeedback | None = None,
     ) -> None:
         self._index = memory_index
         self._chat_log = chat_log
@@ -96,6 +98,7 @@ class RetrievalService:
         self._policy = policy or RetrievalPolicy()
         self._reranker = reranker
         self._time_extractor = time_extractor
+        self._feedback = feedback
 
     def search(self, scope: Scope, request: SearchQuery) -> SearchResult:
         now = (request.at or self._clock.now()).astimezone(zone(request.timezone))
@@ -131,6 +134,9 @@ class RetrievalService:
             keyword_hits = self._index.keyword_search(scope, request.query, n, memory_filter)
         nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
         fused = self._fuse(request.query, vector_hits, keyword_hits)
+        # Issue 18 (cont.) hook: keyword pseudo-relevance feedback adds a third RRF list (services/feedback.py).
+        if self._feedback is not None and policy.fusion == "rrf":
+            fused, nodes = self._feedback.extend(scope, request.query, fused, nodes, n, memory_filter, policy.rrf_k)
         return {memory_id: (nodes[memory_id], score) for memory_id, score in fused.items()}
 
     def _fuse(self, query: str, vector_hits: list[ScoredMemory], keyword_hits: list[ScoredMemory]) -> dict[str, float]:

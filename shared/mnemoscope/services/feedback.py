@@ -1,0 +1,71 @@
+"""Keyword pseudo-relevance feedback: one more keyword search, for the distinctive words of the first pass's top
+memories, fused as a third ranked list (issue 18, docs/decisions.md "Issue 18 (cont.)").
+
+Why it helps: a question and its evidence often share few words ("what does she do to destress?" vs "I go running
+every morning, it clears my head"), but the evidence tends to share words with the memories the first pass did
+find ("running", "race", "marathon"). The second search costs one keyword query and no model call."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from mnemoscope.domain.feedback import feedback_terms
+from mnemoscope.domain.memory import MemoryNode
+from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.scoring import has_cjk
+from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex
+
+# A text's search terms without stop words, in order, repeats kept: the keyword side's own analyser, so the
+# expansion words are ones the keyword index can match (wiring passes the local adapter's).
+Terms = Callable[[str], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class FeedbackPolicy:
+    top_memories: int = 5  # the first pass's best memories the words are taken from
+    max_terms: int = 20  # expansion words per second search
+    weight: float = 1.0  # RRF weight of the feedback list (the vector and keyword lists weigh 1)
+    cjk: bool = False  # also for queries with Chinese characters (measured: see docs/benchmarks.md)
+
+
+class KeywordFeedback:
+    def __init__(
+        self,
+        index: MemoryIndex,
+        terms: Terms,
+        policy: FeedbackPolicy | None = None,
+    ) -> None:
+        self._index = index
+        self._terms = terms
+        self._policy = policy or FeedbackPolicy()
+
+    def expansion(self, query: str, fused: Mapping[str, float], nodes: Mapping[str, MemoryNode]) -> list[str]:
+        """The words the second search runs with (empty: no second search)."""
+        policy = self._policy
+        if not policy.cjk and has_cjk(query):
+            return []
+        best = sorted(fused, key=lambda memory_id: (-fused[memory_id], memory_id))[: policy.top_memories]
+        pool = {memory_id: self._terms(node.content) for memory_id, node in nodes.items()}
+        return feedback_terms(
+            set(self._terms(query)), [pool[memory_id] for memory_id in best], list(pool.values()), policy.max_terms
+        )
+
+    def extend(
+        self,
+        scope: Scope,
+        query: str,
+        fused: Mapping[str, float],
+        nodes: Mapping[str, MemoryNode],
+        n: int,
+        memory_filter: MemoryFilter,
+        rrf_k: int,
+    ) -> tuple[dict[str, float], dict[str, MemoryNode]]:
+        """`fused` (RRF scores) plus weight / (rrf_k + rank) for each hit of the feedback search, and the nodes."""
+        scores, known = dict(fused), dict(nodes)
+        words = self.expansion(query, fused, nodes)
+        if not words:
+            return scores, known
+        hits = self._index.keyword_search(scope, " ".join(words), n, memory_filter)
+        for rank, hit in enumerate(hits, start=1):
+            known.setdefault(hit.node.id, hit.node)
+            scores[hit.node.id] = scores.get(hit.node.id, 0.0) + self._policy.weight / (rrf_k + rank)
+        return scores, known
