@@ -27,6 +27,7 @@ from mnemoscope.settings import Settings, webhook_url_list
 if TYPE_CHECKING:
     from mnemoscope.adapters.aws.projected_memory_index import ProjectedMemoryIndex
     from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.feedback import KeywordFeedback
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
@@ -82,6 +83,17 @@ class Infrastructure:
     # Releases what the adapters hold open (the local backend's SQLite file), for a runtime that ends before the
     # process does (the embedded `Memory`).
     close: Callable[[], None] = lambda: None
+
+
+def _keyword_feedback(settings: Settings, index: MemoryIndex) -> KeywordFeedback | None:
+    """Issue 18 (cont.): on by default where it was measured (the local backend's SQLite keyword index)."""
+    enabled = settings.keyword_feedback if settings.keyword_feedback is not None else settings.backend == "local"
+    if not enabled:
+        return None
+    from mnemoscope.adapters.local.feedback_terms import content_terms
+    from mnemoscope.services.feedback import KeywordFeedback
+
+    return KeywordFeedback(index, content_terms)
 
 
 def assemble(
@@ -145,6 +157,7 @@ def assemble(
         RetrievalPolicy(recent_turns=settings.recent_turns),
         reranker=reranker,
         time_extractor=ChatModelTimeExtractor(chat_model) if chat_model is not None else None,
+        feedback=_keyword_feedback(settings, index),
     )
     return Services(
         settings=settings,

@@ -23,7 +23,7 @@ Terms = Callable[[str], Sequence[str]]
 class FeedbackPolicy:
     top_memories: int = 5  # the first pass's best memories the words are taken from
     max_terms: int = 20  # expansion words per second search
-    weight: float = 1.0  # RRF weight of the feedback list (the vector and keyword lists weigh 1)
+    weight: float = 0.7  # RRF weight of the feedback list (the vector and keyword lists weigh 1)
     cjk: bool = False  # also for queries with Chinese characters (measured: see docs/benchmarks.md)
 
 

@@ -95,3 +95,17 @@ def test_feedback_weight_zero_keeps_the_first_pass_order(index: CountingIndex, t
     without = _search(index, tmp_path, "how do I relax", None, top_k=8)
     zero = _search(index, tmp_path, "how do I relax", FeedbackPolicy(weight=0.0), top_k=8)
     assert zero[: len(without)] == without
+
+
+@pytest.mark.parametrize(
+    ("backend", "setting", "on"),
+    [("local", None, True), ("aws", None, False), ("local", False, False), ("aws", True, True)],
+)
+def test_feedback_is_on_by_default_only_for_the_local_backend(
+    index: CountingIndex, backend: str, setting: bool | None, on: bool
+) -> None:
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring import _keyword_feedback
+
+    settings = Settings(backend=backend, keyword_feedback=setting)  # type: ignore[arg-type]
+    assert (_keyword_feedback(settings, index) is not None) is on  # type: ignore[arg-type]
