@@ -103,6 +103,18 @@ def policies() -> dict[str, Callable[[], Any]]:
                     RetrievalPolicy(),
                     FeedbackPolicy(top_memories=top, max_terms=terms, weight=weight),
                 )
+    for rrf_k in (5, 20, 60):
+        for weight in (0.3, 0.5, 0.7, 1.0, 2.0, 3.0):
+            out[f"feedback k={rrf_k} w={weight:g}"] = lambda rrf_k=rrf_k, weight=weight: (
+                RetrievalPolicy(),
+                FeedbackPolicy(rrf_k=rrf_k, weight=weight),
+            )
+    for keep in (1, 3, 5):
+        for rrf_k, weight in ((5, 0.7), (5, 1.0), (5, 1.5), (20, 2.0), (20, 3.0)):
+            out[f"feedback keep={keep} k={rrf_k} w={weight:g}"] = lambda keep=keep, rrf_k=rrf_k, weight=weight: (
+                RetrievalPolicy(),
+                FeedbackPolicy(rrf_k=rrf_k, weight=weight, keep_top=keep),
+            )
     return out
 
 

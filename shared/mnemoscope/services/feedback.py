@@ -24,6 +24,8 @@ class FeedbackPolicy:
     top_memories: int = 5  # the first pass's best memories the words are taken from
     max_terms: int = 20  # expansion words per second search
     weight: float = 0.7  # RRF weight of the feedback list (the vector and keyword lists weigh 1)
+    rrf_k: int | None = None  # the feedback list's RRF k (None: the retrieval policy's)
+    keep_top: int = 5  # the first pass's best memories feedback may not overtake (its words come from them)
     cjk: bool = False  # also for queries with Chinese characters (measured: see docs/benchmarks.md)
 
 
@@ -43,7 +45,7 @@ class KeywordFeedback:
         policy = self._policy
         if not policy.cjk and has_cjk(query):
             return []
-        best = sorted(fused, key=lambda memory_id: (-fused[memory_id], memory_id))[: policy.top_memories]
+        best = _best(fused, policy.top_memories)
         pool = {memory_id: self._terms(node.content) for memory_id, node in nodes.items()}
         return feedback_terms(
             set(self._terms(query)), [pool[memory_id] for memory_id in best], list(pool.values()), policy.max_terms
@@ -61,11 +63,23 @@ class KeywordFeedback:
     ) -> tuple[dict[str, float], dict[str, MemoryNode]]:
         """`fused` (RRF scores) plus weight / (rrf_k + rank) for each hit of the feedback search, and the nodes."""
         scores, known = dict(fused), dict(nodes)
+        k = self._policy.rrf_k if self._policy.rrf_k is not None else rrf_k
         words = self.expansion(query, fused, nodes)
         if not words:
             return scores, known
         hits = self._index.keyword_search(scope, " ".join(words), n, memory_filter)
+        kept = _best(fused, self._policy.keep_top)
+        # Just under the last kept memory: a feedback hit can climb to the first place after the kept ones.
+        ceiling = min((fused[memory_id] for memory_id in kept), default=float("inf")) * (1.0 - 1e-9)
         for rank, hit in enumerate(hits, start=1):
-            known.setdefault(hit.node.id, hit.node)
-            scores[hit.node.id] = scores.get(hit.node.id, 0.0) + self._policy.weight / (rrf_k + rank)
+            memory_id = hit.node.id
+            known.setdefault(memory_id, hit.node)
+            if memory_id not in kept:
+                raised = scores.get(memory_id, 0.0) + self._policy.weight / (k + rank)
+                scores[memory_id] = min(raised, max(ceiling, scores.get(memory_id, 0.0)))
         return scores, known
+
+
+def _best(fused: Mapping[str, float], count: int) -> list[str]:
+    """The `count` best ids of a fused ranking (ties broken on the id, as the service does)."""
+    return sorted(fused, key=lambda memory_id: (-fused[memory_id], memory_id))[:count]

@@ -71,7 +71,7 @@ def _search(
 
 def test_feedback_finds_a_memory_that_shares_words_only_with_the_best_hit(index: CountingIndex, tmp_path: Path) -> None:
     without = _search(index, tmp_path, "how do I relax", None)
-    with_feedback = _search(index, tmp_path, "how do I relax", FeedbackPolicy(top_memories=1))
+    with_feedback = _search(index, tmp_path, "how do I relax", FeedbackPolicy(top_memories=1, keep_top=1))
     assert without[0] == with_feedback[0] == "hobby"
     assert "shoes" not in without
     assert "shoes" in with_feedback
@@ -89,6 +89,18 @@ def test_no_second_search_for_chinese_queries_unless_asked(index: CountingIndex,
 def test_feedback_only_joins_rank_fusion(index: CountingIndex, tmp_path: Path) -> None:
     _search(index, tmp_path, "how do I relax", FeedbackPolicy(), RetrievalPolicy(fusion="convex"))
     assert len(index.keyword_texts) == 1
+
+
+def test_feedback_never_overtakes_the_memories_its_words_came_from(index: CountingIndex, tmp_path: Path) -> None:
+    without = _search(index, tmp_path, "how do I relax", None, top_k=8)
+    # a heavy feedback list: without the guard it would reorder the top
+    strong = FeedbackPolicy(top_memories=3, keep_top=3, weight=50.0)
+    guarded = _search(index, tmp_path, "how do I relax", strong, top_k=8)
+    assert guarded[:3] == without[:3]
+    unguarded = _search(
+        index, tmp_path, "how do I relax", FeedbackPolicy(top_memories=3, keep_top=0, weight=50.0), top_k=8
+    )
+    assert unguarded[:3] != without[:3]
 
 
 def test_feedback_weight_zero_keeps_the_first_pass_order(index: CountingIndex, tmp_path: Path) -> None:
