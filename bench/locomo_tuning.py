@@ -115,6 +115,8 @@ def policies() -> dict[str, Callable[[], Any]]:
                 RetrievalPolicy(),
                 FeedbackPolicy(rrf_k=rrf_k, weight=weight, keep_top=keep),
             )
+    for terms in (5, 10, 15):
+        out[f"feedback keep=5 t={terms}"] = lambda terms=terms: (RetrievalPolicy(), FeedbackPolicy(max_terms=terms))
     return out
 
 

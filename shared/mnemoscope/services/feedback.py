@@ -7,6 +7,7 @@ find ("running", "race", "marathon"). The second search costs one keyword query 
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from mnemoscope.domain.feedback import feedback_terms
 from mnemoscope.domain.memory import MemoryNode
@@ -17,6 +18,21 @@ from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex
 # A text's search terms without stop words, in order, repeats kept: the keyword side's own analyser, so the
 # expansion words are ones the keyword index can match (wiring passes the local adapter's).
 Terms = Callable[[str], Sequence[str]]
+
+
+class ExtraRanking(Protocol):
+    """A ranked list fused into the first pass's RRF scores (the RetrievalService hook; KeywordFeedback is one)."""
+
+    def extend(
+        self,
+        scope: Scope,
+        query: str,
+        fused: Mapping[str, float],
+        nodes: Mapping[str, MemoryNode],
+        n: int,
+        memory_filter: MemoryFilter,
+        rrf_k: int,
+    ) -> tuple[dict[str, float], dict[str, MemoryNode]]: ...
 
 
 @dataclass(frozen=True)

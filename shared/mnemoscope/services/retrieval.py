@@ -26,7 +26,7 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex, ScoredMemory
 from mnemoscope.ports.reranker import Reranker
 from mnemoscope.ports.time_extractor import TimeExtractor
-from mnemoscope.services.feedback import KeywordFeedback
+from mnemoscope.services.feedback import ExtraRanking
 from mnemoscope.timeparse import has_time_reference, resolve_time
 
 Fusion = Literal["rrf", "normalised", "convex", "vector", "keyword"]
@@ -89,7 +89,7 @@ class RetrievalService:
         policy: RetrievalPolicy | None = None,
         reranker: Reranker | None = None,
         time_extractor: TimeExtractor | None = None,
-        feedback: KeywordFeedback | None = None,
+        feedback: ExtraRanking | None = None,
     ) -> None:
         self._index = memory_index
         self._chat_log = chat_log
