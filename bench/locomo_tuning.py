@@ -95,7 +95,10 @@ def policies() -> dict[str, Callable[[], Any]]:
                 fusion="convex", convex_keyword_weight=weight, candidates_factor=1, min_candidates=pool
             )
     # Issue 18 (cont.): keyword pseudo-relevance feedback (services/feedback.py) on top of the defaults.
-    out["feedback"] = lambda: (RetrievalPolicy(), FeedbackPolicy())
+    out["feedback"] = lambda: (RetrievalPolicy(), FeedbackPolicy())  # as shipped on the local backend
+    out["feedback pool 30"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy())
+    out["pool 30 no feedback (before)"] = lambda: RetrievalPolicy(min_candidates=30)
+    out["feedback search"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy(search=True))
     for top in (3, 5, 7, 10):
         for terms in (10, 20, 30):
             for weight in (0.5, 0.7, 1.0, 1.5):
@@ -117,6 +120,12 @@ def policies() -> dict[str, Callable[[], Any]]:
             )
     for terms in (5, 10, 15):
         out[f"feedback keep=5 t={terms}"] = lambda terms=terms: (RetrievalPolicy(), FeedbackPolicy(max_terms=terms))
+    for pool in (30, 60, 100):
+        out[f"feedback pool-only pool={pool}"] = lambda pool=pool: (
+            RetrievalPolicy(min_candidates=pool),
+            FeedbackPolicy(search=False),
+        )
+        out[f"pool={pool} no feedback"] = lambda pool=pool: RetrievalPolicy(min_candidates=pool)
     return out
 
 

@@ -26,6 +26,16 @@ def feedback_terms(
 
     Each document is given as its (stop-word-free) terms, repeats included; `top_documents` are usually also in
     `pool_documents`. Ties break on the term, so the result does not depend on dictionary order."""
+    return [term for term, _ in weighted_feedback_terms(query_terms, top_documents, pool_documents, limit)]
+
+
+def weighted_feedback_terms(
+    query_terms: Collection[str],
+    top_documents: Sequence[Sequence[str]],
+    pool_documents: Sequence[Sequence[str]],
+    limit: int,
+) -> list[tuple[str, float]]:
+    """`feedback_terms` with their weights."""
     if limit <= 0 or not top_documents:
         return []
     frequency: Counter[str] = Counter()
@@ -40,4 +50,4 @@ def feedback_terms(
             if idf > 0:
                 weights[term] = weights.get(term, 0.0) + count / len(candidates) * idf
     ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
-    return [term for term, _ in ranked[:limit]]
+    return ranked[:limit]

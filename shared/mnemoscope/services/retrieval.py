@@ -66,7 +66,9 @@ class RetrievalPolicy:
     cjk_keyword_weight: float = 0.5
     convex_keyword_weight: float = 0.5  # fusion="convex": BM25's share of the min-max-normalised score
     candidates_factor: int = 3
-    min_candidates: int = 30
+    # 60, not 30 (issue 18 cont.): keyword feedback ranks this pool again, and needs it deep enough to reach the
+    # evidence when top_k is small (top_k >= 20 asked for 60 already).
+    min_candidates: int = 60
     time_filter_candidates: int = 200
     recent_turns: int = 10
 
