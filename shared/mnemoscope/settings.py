@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     recent_turns: int = Field(default=10, ge=0, le=50)
     reranker: Literal["none", "dashscope"] = "none"
     rerank_model: str = "gte-rerank"
-    # Keyword pseudo-relevance feedback (issue 18 cont.): a second keyword search for the distinctive words of the
-    # first pass's top memories. None: on for the local backend (measured there), off for aws (unmeasured).
+    # Keyword pseudo-relevance feedback (issue 18 cont.): the distinctive words of the first pass's top memories
+    # rank the candidates again. None: on for the local backend (measured there), off for aws (unmeasured).
     keyword_feedback: bool | None = None
 
     # Consolidation: how similar an existing memory must be to be checked against a new fact
