@@ -160,9 +160,14 @@ def evaluate(
     index: Any, chat_log: Any, embedder: Any, questions: list[Question], fusion: str, boost: float
 ) -> list[dict[int, float]]:
     """Per question: {k: recall@k}."""
+    from mnemoscope.adapters.local.feedback_terms import content_terms
+    from mnemoscope.services.feedback import KeywordFeedback
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService, SearchQuery
 
-    service = RetrievalService(index, chat_log, embedder, _Clock(), RetrievalPolicy(fusion=fusion, time_boost=boost))  # type: ignore[arg-type]
+    # As the local backend ships it: keyword feedback joins RRF (issue 18 cont.; MNEMOSCOPE_KEYWORD_FEEDBACK).
+    feedback = KeywordFeedback(index, content_terms) if fusion == "rrf" else None
+    policy = RetrievalPolicy(fusion=fusion, time_boost=boost)
+    service = RetrievalService(index, chat_log, embedder, _Clock(), policy, feedback=feedback)  # type: ignore[arg-type]
     out: list[dict[int, float]] = []
     for q in questions:
         recalls: dict[int, float] = {}

@@ -65,7 +65,10 @@ def by_category(values: list[float], questions: list[Question]) -> dict[str, flo
 
 
 def policies() -> dict[str, Callable[[], Any]]:
-    """Named RetrievalPolicy factories to compare (the experiment list; each name says what differs)."""
+    """Named RetrievalPolicy factories to compare (the experiment list; each name says what differs).
+
+    A factory may return (RetrievalPolicy, FeedbackPolicy): the service then runs keyword feedback too."""
+    from mnemoscope.services.feedback import FeedbackPolicy
     from mnemoscope.services.retrieval import RetrievalPolicy
 
     out: dict[str, Callable[[], Any]] = {"default": RetrievalPolicy}
@@ -91,7 +94,50 @@ def policies() -> dict[str, Callable[[], Any]]:
             out[f"convex w={weight:g} pool={pool}"] = lambda weight=weight, pool=pool: RetrievalPolicy(
                 fusion="convex", convex_keyword_weight=weight, candidates_factor=1, min_candidates=pool
             )
+    # Issue 18 (cont.): keyword pseudo-relevance feedback (services/feedback.py) on top of the defaults.
+    out["feedback"] = lambda: (RetrievalPolicy(), FeedbackPolicy())  # as shipped on the local backend
+    out["feedback pool 30"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy(pool=30))
+    out["pool 30 no feedback (before)"] = lambda: RetrievalPolicy(min_candidates=30)
+    out["feedback search"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy(search=True, pool=30))
+    for top in (3, 5, 7, 10):
+        for terms in (10, 20, 30):
+            for weight in (0.5, 0.7, 1.0, 1.5):
+                out[f"feedback m={top} t={terms} w={weight:g}"] = lambda top=top, terms=terms, weight=weight: (
+                    RetrievalPolicy(),
+                    FeedbackPolicy(top_memories=top, max_terms=terms, weight=weight),
+                )
+    for rrf_k in (5, 20, 60):
+        for weight in (0.3, 0.5, 0.7, 1.0, 2.0, 3.0):
+            out[f"feedback k={rrf_k} w={weight:g}"] = lambda rrf_k=rrf_k, weight=weight: (
+                RetrievalPolicy(),
+                FeedbackPolicy(rrf_k=rrf_k, weight=weight),
+            )
+    for keep in (1, 3, 5):
+        for rrf_k, weight in ((5, 0.7), (5, 1.0), (5, 1.5), (20, 2.0), (20, 3.0)):
+            out[f"feedback keep={keep} k={rrf_k} w={weight:g}"] = lambda keep=keep, rrf_k=rrf_k, weight=weight: (
+                RetrievalPolicy(),
+                FeedbackPolicy(rrf_k=rrf_k, weight=weight, keep_top=keep),
+            )
+    for terms in (5, 10, 15):
+        out[f"feedback keep=5 t={terms}"] = lambda terms=terms: (RetrievalPolicy(), FeedbackPolicy(max_terms=terms))
+    for pool in (30, 60, 100):
+        out[f"feedback pool-only pool={pool}"] = lambda pool=pool: (
+            RetrievalPolicy(min_candidates=pool),
+            FeedbackPolicy(search=False, pool=pool),
+        )
+        out[f"pool={pool} no feedback"] = lambda pool=pool: RetrievalPolicy(min_candidates=pool)
     return out
+
+
+def service_for(made: Any, index: Any, chat_log: Any, embedder: Any, clock: Any) -> Any:
+    """A RetrievalService for a factory's result (a policy, or a policy and a feedback policy)."""
+    from mnemoscope.adapters.local.feedback_terms import content_terms
+    from mnemoscope.services.feedback import KeywordFeedback
+    from mnemoscope.services.retrieval import RetrievalService
+
+    policy, feedback = made if isinstance(made, tuple) else (made, None)
+    extra = KeywordFeedback(index, content_terms, feedback) if feedback is not None else None
+    return RetrievalService(index, chat_log, embedder, clock, policy, feedback=extra)
 
 
 def main() -> None:
@@ -104,8 +150,6 @@ def main() -> None:
     parser.add_argument("--out", default="", help="file name under bench/results")
     args = parser.parse_args()
     ks = [int(k) for k in args.curve.split(",") if k] or [args.k]
-
-    from mnemoscope.services.retrieval import RetrievalService
 
     turns, questions, _ = load(DATA, args.split)
     cache = VectorCache(WORK / "locomo-vectors.npz")
@@ -127,7 +171,7 @@ def main() -> None:
         if wanted and name not in wanted:
             continue
         began = time.perf_counter()
-        service = RetrievalService(caching, chat_log, lookup, _Clock(), make())  # type: ignore[arg-type]
+        service = service_for(make(), caching, chat_log, lookup, _Clock())
         rows[name] = {k: by_category(recall_at(service, questions, k), questions) for k in ks}
         shown = rows[name][ks[-1]] if len(ks) == 1 else {k: r["overall"] for k, r in rows[name].items()}
         label = ks[-1] if len(ks) == 1 else ks

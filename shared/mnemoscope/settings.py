@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     recent_turns: int = Field(default=10, ge=0, le=50)
     reranker: Literal["none", "dashscope"] = "none"
     rerank_model: str = "gte-rerank"
+    # Keyword pseudo-relevance feedback (issue 18 cont.): the distinctive words of the first pass's top memories
+    # rank the candidates again. None: on for the local backend (measured there), off for aws (unmeasured).
+    keyword_feedback: bool | None = None
 
     # Consolidation: how similar an existing memory must be to be checked against a new fact
     # (None: 0.85 for the local e5 model, where unrelated pairs reach 0.76-0.92; 0.75 for hosted embedders).

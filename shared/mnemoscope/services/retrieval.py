@@ -26,6 +26,7 @@ from mnemoscope.ports.embedder import Embedder
 from mnemoscope.ports.memory_index import MemoryFilter, MemoryIndex, ScoredMemory
 from mnemoscope.ports.reranker import Reranker
 from mnemoscope.ports.time_extractor import TimeExtractor
+from mnemoscope.services.feedback import ExtraRanking
 from mnemoscope.timeparse import has_time_reference, resolve_time
 
 Fusion = Literal["rrf", "normalised", "convex", "vector", "keyword"]
@@ -65,7 +66,7 @@ class RetrievalPolicy:
     cjk_keyword_weight: float = 0.5
     convex_keyword_weight: float = 0.5  # fusion="convex": BM25's share of the min-max-normalised score
     candidates_factor: int = 3
-    min_candidates: int = 30
+    min_candidates: int = 30  # keyword feedback, when on, asks for more (FeedbackPolicy.pool)
     time_filter_candidates: int = 200
     recent_turns: int = 10
 
@@ -88,6 +89,7 @@ class RetrievalService:
         policy: RetrievalPolicy | None = None,
         reranker: Reranker | None = None,
         time_extractor: TimeExtractor | None = None,
+        feedback: ExtraRanking | None = None,
     ) -> None:
         self._index = memory_index
         self._chat_log = chat_log
@@ -96,6 +98,7 @@ class RetrievalService:
         self._policy = policy or RetrievalPolicy()
         self._reranker = reranker
         self._time_extractor = time_extractor
+        self._feedback = feedback
 
     def search(self, scope: Scope, request: SearchQuery) -> SearchResult:
         now = (request.at or self._clock.now()).astimezone(zone(request.timezone))
@@ -123,6 +126,8 @@ class RetrievalService:
         n = max(request.top_k * policy.candidates_factor, policy.min_candidates)
         if request.time_filter and time_range is not None:
             n = max(n, policy.time_filter_candidates)
+        if self._feedback is not None and policy.fusion == "rrf":
+            n = max(n, self._feedback.min_candidates)
         vector_hits: list[ScoredMemory] = []
         keyword_hits: list[ScoredMemory] = []
         if policy.fusion == "keyword":
@@ -136,6 +141,9 @@ class RetrievalService:
             vector_hits, keyword_hits = both.vector, both.keyword
         nodes = {hit.node.id: hit.node for hit in [*vector_hits, *keyword_hits]}
         fused = self._fuse(request.query, vector_hits, keyword_hits)
+        # Issue 18 (cont.) hook: keyword pseudo-relevance feedback adds a third RRF list (services/feedback.py).
+        if self._feedback is not None and policy.fusion == "rrf":
+            fused, nodes = self._feedback.extend(scope, request.query, fused, nodes, n, memory_filter, policy.rrf_k)
         return {memory_id: (nodes[memory_id], score) for memory_id, score in fused.items()}
 
     def _fuse(self, query: str, vector_hits: list[ScoredMemory], keyword_hits: list[ScoredMemory]) -> dict[str, float]:

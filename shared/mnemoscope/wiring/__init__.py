@@ -50,6 +50,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from mnemoscope.services.chat import ChatService
+    from mnemoscope.services.feedback import KeywordFeedback
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
@@ -90,6 +91,17 @@ class Services:
     @property
     def embedder_id(self) -> str:
         return self.ports.embedder.model_id
+
+
+def _keyword_feedback(settings: Settings, index: MemoryIndex) -> KeywordFeedback | None:
+    """Issue 18 (cont.): on by default where it was measured (the local backend's SQLite keyword index)."""
+    enabled = settings.keyword_feedback if settings.keyword_feedback is not None else settings.backend == "local"
+    if not enabled:
+        return None
+    from mnemoscope.adapters.local.feedback_terms import content_terms
+    from mnemoscope.services.feedback import KeywordFeedback
+
+    return KeywordFeedback(index, content_terms)
 
 
 def assemble(
@@ -145,14 +157,17 @@ def assemble(
         min_similarity=_consolidation_threshold(settings),
     )
     ingest = IngestService(infra.chat_log, infra.job_queue, clock)
+    feedback = _keyword_feedback(settings, index)
+    policy = RetrievalPolicy(recent_turns=settings.recent_turns)
     retrieval = RetrievalService(
         index,
         infra.chat_log,
         infra.embedder,
         clock,
-        RetrievalPolicy(recent_turns=settings.recent_turns),
+        policy,
         reranker=reranker,
         time_extractor=ChatModelTimeExtractor(chat_model) if chat_model is not None else None,
+        feedback=feedback,
     )
     return Services(
         settings=settings,
