@@ -85,3 +85,21 @@ def test_an_in_memory_database_has_one_connection() -> None:
     reader.start()
     reader.join(10)
     assert result == [0]  # another thread sees the same (in-memory) database
+
+
+def test_a_snapshot_sees_one_state_across_its_statements(db: SqliteDatabase) -> None:
+    with db.snapshot() as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+        writer = threading.Thread(target=lambda: _insert(db, 2))
+        writer.start()
+        writer.join(10)
+        # committed meanwhile, but not part of this snapshot (a plain read would see it)
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+    assert _count(db) == 2
+    with db.transaction(), db.snapshot() as inner:  # inside a transaction: its own writes, no nested BEGIN
+        inner.execute("SELECT 1").fetchone()
+
+
+def _insert(db: SqliteDatabase, value: int) -> None:
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO t VALUES (?)", (value,))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ def table_stats(conn: sqlite3.Connection) -> TableStats:
 
 def idf(rows: int, df: int) -> float:
     """FTS5's bm25 idf (fts5_aux.c): log((N - n + 0.5) / (n + 0.5)), floored at 1e-6."""
+    df = min(max(df, 0), rows)  # read from one snapshot they agree; never let a disagreement become an error
     value = math.log((rows - df + 0.5) / (df + 0.5)) if rows > 0 else 0.0
     return value if value > 0.0 else 1e-6
 
@@ -65,16 +67,24 @@ class TableWeights:
         self._version = -1
         self._stats = TableStats(rows=0, avgdl=0.0)
         self._df: dict[str, int] = {}
+        # Searches of several threads share the cache; each reads its own snapshot (`conn`, at `version`).
+        self._lock = threading.Lock()
 
     def weights(self, conn: sqlite3.Connection, version: int, terms: Sequence[str]) -> tuple[TableStats, list[float]]:
-        if version != self._version or len(self._df) > _DF_CACHE_LIMIT:
-            self._version, self._stats = version, table_stats(conn)
-            self._df.clear()
-        missing = [t for t in dict.fromkeys(terms) if t not in self._df]
-        if missing:
-            found = doc_frequencies(conn, missing)
-            self._df.update((t, found.get(t, 0)) for t in missing)
-        return self._stats, [idf(self._stats.rows, self._df[t]) for t in terms]
+        with self._lock:
+            if version < self._version:
+                # A snapshot older than the cache (a search that began before a write): its own numbers, uncached,
+                # so N and the document frequencies always come from the same state of the table.
+                stats, df = table_stats(conn), doc_frequencies(conn, terms)
+                return stats, [idf(stats.rows, df.get(t, 0)) for t in terms]
+            if version > self._version or len(self._df) > _DF_CACHE_LIMIT:
+                self._version, self._stats = version, table_stats(conn)
+                self._df.clear()
+            missing = [t for t in dict.fromkeys(terms) if t not in self._df]
+            if missing:
+                found = doc_frequencies(conn, missing)
+                self._df.update((t, found.get(t, 0)) for t in missing)
+            return self._stats, [idf(self._stats.rows, self._df[t]) for t in terms]
 
 
 class Stemmer:
@@ -83,14 +93,16 @@ class Stemmer:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, ...]] = {}
         self._ready: set[int] = set()  # ids of connections with the scratch tables
+        self._lock = threading.Lock()  # the cache is shared by every thread's searches
 
     def stems(self, conn: sqlite3.Connection, tokens: Sequence[str]) -> list[tuple[str, ...]]:
-        missing = [t for t in dict.fromkeys(tokens) if t not in self._cache]
-        if missing:
-            if len(self._cache) + len(missing) > _STEM_CACHE_LIMIT:
-                self._cache.clear()
-            self._cache.update(self._tokenize(conn, missing))
-        return [self._cache[t] for t in tokens]
+        with self._lock:
+            missing = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+            if missing:
+                if len(self._cache) + len(missing) > _STEM_CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache.update(self._tokenize(conn, missing))
+            return [self._cache[t] for t in tokens]
 
     def _tokenize(self, conn: sqlite3.Connection, tokens: list[str]) -> dict[str, tuple[str, ...]]:
         if id(conn) not in self._ready:

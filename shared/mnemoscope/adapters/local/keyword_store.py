@@ -108,7 +108,9 @@ class KeywordStore:
             return []
         clauses, params = sql_filter(memory_filter, alias="")
         loaded = self._get(scope_key)
-        with loaded.lock, self._db.reading() as conn:
+        # One snapshot: the replayed log, the table's N and the terms' document frequencies must agree (read
+        # statement by statement, a forget committed in between left df > N: a math domain error under load).
+        with loaded.lock, self._db.snapshot() as conn:
             self._catch_up(conn, scope_key, loaded)
             postings = loaded.postings
             # A word FTS5 splits into several tokens would be a phrase there; here its tokens count as words.

@@ -57,6 +57,21 @@ class SqliteDatabase:
             return
         yield self._reader()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Like `reading()`, but every statement inside sees the same committed state (one read transaction): for
+        reads that combine several statements' answers (table statistics with term counts). On the shared
+        connection (in-memory, or inside this thread's transaction) writers are held off by the lock anyway."""
+        with self.reading() as conn:
+            if conn is self._conn or conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
     def _reader(self) -> sqlite3.Connection:
         ident = threading.get_ident()
         conn = self._readers.get(ident)
