@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".mnemoscope")
     # Upper bound on the per-scope vector indexes held in memory (LRU across scopes; evicted ones reload from disk).
     vector_cache_mb: int = Field(default=1024, ge=16, le=1_048_576)
+    # The same for the per-scope keyword indexes (≈185 bytes per memory: 18.5 MB for a scope of 100,000).
+    keyword_cache_mb: int = Field(default=256, ge=16, le=1_048_576)
 
     # AWS (backend=aws)
     chat_table: str | None = None

@@ -243,3 +243,32 @@ def test_two_processes_without_files_do_not_rebuild_each_other(tmp_path: Path, m
         writer.upsert([entry(memory(f"turn{i}", f"tea number {i}"))])
         assert _mine(writer, scope(), f"number {i}")[0][0] == f"turn{i}"
     assert len(builds) == 2  # one each, then replays only
+
+
+def test_the_loaded_indexes_are_bounded_across_scopes(tmp_path: Path) -> None:
+    # Given a cache too small for two scopes' keyword indexes
+    index = SqliteMemoryIndex(SqliteDatabase(tmp_path / "m.db"), DIM, tmp_path / "vectors", keyword_cache_bytes=1)
+    alice, bob = scope("alice"), scope("bob")
+    _fill(index, alice, 40, seed=1)
+    _fill(index, bob, 40, seed=2, prefix="b")
+    first = _mine(index, alice, "running tea")
+    # When another scope is searched, the least recently searched one is dropped
+    assert _mine(index, bob, "running tea") == _fts5(index, bob, "running tea")
+    assert list(index._keywords._loaded) == [bob.key]
+    # And searching it again reloads it with the same answer
+    assert _mine(index, alice, "running tea") == first == _fts5(index, alice, "running tea")
+    assert list(index._keywords._loaded) == [alice.key]
+
+
+def test_the_cache_size_is_a_setting(tmp_path: Path) -> None:
+    from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring.infrastructure import local_infrastructure
+
+    settings = Settings(data_dir=tmp_path, keyword_cache_mb=16, vector_cache_mb=32, embedder="local")
+    infra = local_infrastructure(settings, InProcessJobQueue(lambda event: None))
+    try:
+        assert infra.memory_index._keywords._cache_bytes == 16 << 20  # type: ignore[attr-defined]
+        assert infra.memory_index._vectors._cache_bytes == 32 << 20  # type: ignore[attr-defined]
+    finally:
+        infra.close()

@@ -74,7 +74,13 @@ def local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruct
 
     embedder = build_embedder(settings)
     db = SqliteDatabase(settings.data_dir / "mnemoscope.db")
-    index = SqliteMemoryIndex(db, embedder.dimension, settings.data_dir / "vectors", settings.vector_cache_mb << 20)
+    index = SqliteMemoryIndex(
+        db,
+        embedder.dimension,
+        settings.data_dir / "vectors",
+        settings.vector_cache_mb << 20,
+        keyword_cache_bytes=settings.keyword_cache_mb << 20,
+    )
 
     def close() -> None:
         index.close()

@@ -53,6 +53,7 @@ class SqliteMemoryIndex:
         vector_dir: Path | None = None,
         vector_cache_bytes: int = 1 << 30,
         exact_below: int | None = None,
+        keyword_cache_bytes: int = 256 << 20,
     ) -> None:
         """`vector_dir` holds the per-scope vector index files (None: rebuilt from SQLite in each process);
         scopes under `exact_below` vectors are searched by brute force (default: `vector_store.EXACT_BELOW`)."""
@@ -70,7 +71,7 @@ class SqliteMemoryIndex:
                 "use a new data directory or the same embedding model"
             )
         self._vectors = VectorStore(db, dimension, vector_dir, vector_cache_bytes, exact_below)
-        self._keywords = KeywordStore(db, vector_dir)
+        self._keywords = KeywordStore(db, vector_dir, keyword_cache_bytes)
         self._workers = SpareWorkers(4, "mnemoscope-keyword")
 
     def close(self) -> None:
