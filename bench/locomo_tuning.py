@@ -44,6 +44,14 @@ class CachingIndex:
             self._keyword[key] = self.inner.keyword_search(scope, text, self.pool, memory_filter)
         return self._keyword[key][:k]
 
+    def hybrid_search(self, scope: Any, vector: Sequence[float], text: str, k: int, memory_filter: Any) -> Any:
+        from mnemoscope.ports.memory_index import HybridHits
+
+        return HybridHits(
+            vector=self.vector_search(scope, vector, k, memory_filter),
+            keyword=self.keyword_search(scope, text, k, memory_filter),
+        )
+
 
 def recall_at(service: Any, questions: list[Question], k: int) -> list[float]:
     from mnemoscope.services.retrieval import SearchQuery

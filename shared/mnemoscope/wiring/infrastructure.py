@@ -71,6 +71,7 @@ def local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruct
     from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
+    from mnemoscope.ports.sparse import SparseCapable
 
     embedder = build_embedder(settings)
     db = SqliteDatabase(settings.data_dir / "mnemoscope.db")
@@ -80,6 +81,8 @@ def local_infrastructure(settings: Settings, job_queue: JobQueue) -> Infrastruct
         settings.data_dir / "vectors",
         settings.vector_cache_mb << 20,
         keyword_cache_bytes=settings.keyword_cache_mb << 20,
+        # Memories store their sparse vectors whenever the embedder makes them (issue 18's sparse list).
+        sparse_encoder=embedder.sparse_encoder() if isinstance(embedder, SparseCapable) else None,
     )
 
     def close() -> None:

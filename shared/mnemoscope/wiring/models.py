@@ -61,7 +61,8 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "local":
         from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
 
-        return LocalE5Embedder()
+        # Unless the sparse list is off, try the one-pass engine (dense + sparse from one pass; issue 18).
+        return LocalE5Embedder(sparse=settings.sparse_ranking is not False, native_dir=settings.native_dir)
     if settings.embedder == "openai":
         from mnemoscope.adapters.models.openai_embedder import DEFAULT_MODEL, OpenAIEmbedder
 

