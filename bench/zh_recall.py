@@ -2,8 +2,10 @@
 
 69 hand-written memories about one user ("用户..." observations) and 250 distractors about other people, in one
 scope, and 119 paraphrased first-person questions, each with the memory ids that answer it. Memories and
-questions are embedded with the real local model (cached by text hash in $MNEMOSCOPE_BENCH_WORK); each question is
-one RetrievalService search with top_k = 10.
+questions are embedded with the real local embedder as it ships (the one-pass e5 engine, dense + sparse; cached by
+text hash in $MNEMOSCOPE_BENCH_WORK); each question is one RetrievalService search with top_k = 10. "shipped" is
+the local default: keyword feedback and the sparse list, both off for queries with Chinese characters; the
+"(cjk)" modes force them on to show what they would do to Chinese.
 
 Run from the repository root:  .venv/bin/python -m bench.zh_recall [--out NAME]
 """
@@ -16,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, WORK, LookupEmbedder, VectorCache, machine, np, write_json  # first: BLAS threads
+from bench.common import RESULTS, WORK, LookupEmbedder, machine, np, write_json  # first: BLAS threads
+from bench.onepass_cache import LookupSparse, OnePassCache
 
 DATA = Path(__file__).resolve().parent / "data" / "zh_recall.json"
 KS = (1, 3, 5, 10)
@@ -24,10 +27,12 @@ MODES = ("vector", "keyword", "rrf", "default")  # default = RetrievalPolicy() a
 # Issue 18 (cont.): the default policy plus keyword feedback as shipped (off for queries with Chinese characters),
 # and with feedback forced on for them (what it would do to Chinese).
 FEEDBACK_MODES = {"default+feedback": False, "default+feedback(cjk)": True}
+# Issue 18: + the sparse list as shipped (off for Chinese queries, so = default+feedback here) and forced on.
+SPARSE_MODES = {"shipped": False, "shipped+sparse(cjk)": True}
 WHEN = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-def build(memories: list[dict[str, str]], vectors: Any, db_path: Path) -> tuple[Any, Any, Any]:
+def build(memories: list[dict[str, str]], vectors: Any, db_path: Path, sparse: Any) -> tuple[Any, Any, Any]:
     from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
@@ -38,7 +43,7 @@ def build(memories: list[dict[str, str]], vectors: Any, db_path: Path) -> tuple[
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db = SqliteDatabase(db_path)
-    index = SqliteMemoryIndex(db, int(vectors.shape[1]))
+    index = SqliteMemoryIndex(db, int(vectors.shape[1]), sparse_encoder=sparse)
     scope = Scope(tenant_id="zh", user_id="u1")
     index.upsert(
         [
@@ -80,11 +85,15 @@ def main() -> None:
 
     data = json.loads(DATA.read_text(encoding="utf-8"))
     memories, queries = data["memories"], data["queries"]
-    cache = VectorCache(WORK / "zh-recall-vectors.npz")
-    vectors = cache.passages([m["content"] for m in memories])
-    query_vectors, _ = cache.queries([q["query"] for q in queries])
+    cache = OnePassCache(WORK / "zh-recall-onepass.pkl")
+    vectors, memory_sparse = cache.passages([m["content"] for m in memories])
+    query_vectors, query_sparse = cache.queries([q["query"] for q in queries])
     lookup = LookupEmbedder({q["query"]: v.tolist() for q, v in zip(queries, query_vectors, strict=True)})
-    index, chat_log, scope = build(memories, vectors, WORK / "zh-recall.db")
+    sparse = LookupSparse(
+        {q["query"]: v for q, v in zip(queries, query_sparse, strict=True)},
+        {m["content"]: v for m, v in zip(memories, memory_sparse, strict=True)},
+    )
+    index, chat_log, scope = build(memories, vectors, WORK / "zh-recall.db", sparse)
 
     class _Clock:
         def now(self) -> datetime:
@@ -103,11 +112,17 @@ def main() -> None:
         report["results"][mode] = evaluate(service, scope, queries)
         print(f"{mode:>8}: {report['results'][mode]}", flush=True)
     from mnemoscope.adapters.local.feedback_terms import content_terms
-    from mnemoscope.services.feedback import FeedbackPolicy, KeywordFeedback
+    from mnemoscope.services.feedback import FeedbackPolicy, KeywordFeedback, RankingChain
+    from mnemoscope.services.sparse_ranking import SparsePolicy, SparseRanking
 
-    for mode, cjk in FEEDBACK_MODES.items():
-        feedback = KeywordFeedback(index, content_terms, FeedbackPolicy(cjk=cjk))
-        service = RetrievalService(index, chat_log, lookup, _Clock(), RetrievalPolicy(), feedback=feedback)  # type: ignore[arg-type]
+    extras: dict[str, Any] = {
+        mode: KeywordFeedback(index, content_terms, FeedbackPolicy(cjk=cjk)) for mode, cjk in FEEDBACK_MODES.items()
+    }
+    for mode, cjk in SPARSE_MODES.items():
+        feedback = KeywordFeedback(index, content_terms)
+        extras[mode] = RankingChain([feedback, SparseRanking(sparse, index, SparsePolicy(cjk=cjk))])
+    for mode, extra in extras.items():
+        service = RetrievalService(index, chat_log, lookup, _Clock(), RetrievalPolicy(), feedback=extra)  # type: ignore[arg-type]
         report["results"][mode] = evaluate(service, scope, queries)
         print(f"{mode:>8}: {report['results'][mode]}", flush=True)
     write_json(RESULTS / args.out, report)

@@ -141,3 +141,33 @@ def test_feature_ids_outside_the_stored_range_are_refused(db: SqliteDatabase) ->
     with pytest.raises(ValueError, match=r"0\.\.65535"):
         index.upsert([entry(memory("a", "tea"), 1.0)])
     assert index.get(scope(), "a") is None
+
+
+def test_backfill_gives_older_memories_their_vectors_and_skips_changed_ones(
+    db: SqliteDatabase, encoder: WordEncoder
+) -> None:
+    before = SqliteMemoryIndex(db, DIM)  # memories written before the sparse list existed
+    before.upsert([entry(memory(f"m{i}", f"tea number {i}"), 1.0) for i in range(5)])
+    index = SqliteMemoryIndex(db, DIM, sparse_encoder=encoder)
+
+    class ChangingEncoder(WordEncoder):
+        def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+            # Another writer changes m1 while this batch is being encoded: its (new) vector is its writer's business.
+            before.upsert([entry(memory("m1", "black coffee"), 0.5)])
+            return super().encode_documents(texts)
+
+    racing = SqliteMemoryIndex(db, DIM, sparse_encoder=ChangingEncoder())
+    assert racing.backfill_sparse(0, batch=3) == (2, 3)  # m0, m2 stored; m1 changed under it
+    assert index.backfill_sparse(3, batch=3) == (2, 5)
+    assert index.backfill_sparse(5, batch=3) == (0, None)
+    scores = index.sparse_scores(scope(), WordEncoder.vector("tea"), [f"m{i}" for i in range(5)])
+    assert set(scores) == {"m0", "m2", "m3", "m4"}  # m1 was skipped: a later run picks it up
+    assert index.backfill_sparse(0) == (1, 2)
+    assert index.sparse_scores(scope(), WordEncoder.vector("coffee"), ["m1"]) == {"m1": pytest.approx(1.0)}
+
+
+def test_backfill_needs_an_encoder(db: SqliteDatabase) -> None:
+    from mnemoscope.domain.errors import InvalidMemoryRequest
+
+    with pytest.raises(InvalidMemoryRequest, match="sparse encoder"):
+        SqliteMemoryIndex(db, DIM).backfill_sparse()

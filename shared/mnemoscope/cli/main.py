@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from mnemoscope import __version__
-from mnemoscope.cli import chat, eval, mcp, portability, reindex, replay_dlq, serve
+from mnemoscope.cli import backfill_sparse, chat, eval, mcp, portability, reindex, replay_dlq, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     eval.add_parser(subparsers)
     portability.add_parsers(subparsers)
     mcp.add_parser(subparsers)
+    backfill_sparse.add_parser(subparsers)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

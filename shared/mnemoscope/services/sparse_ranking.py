@@ -4,7 +4,8 @@ docs/decisions.md "Issue 18: the sparse list"), fused into RRF as one more list.
 The e5 model's sparse head (a sparse autoencoder over its token states) matches on learned features rather than
 on words or on the one mean-pooled vector: it finds evidence that shares neither the question's words nor enough
 of its overall meaning. It ranks only the pool the first pass already found (the memories' stored vectors are read
-for those ~120, no scope-wide sparse index); on LoCoMo dev that was as good as searching the whole scope."""
+for those ~120, no scope-wide sparse index); on LoCoMo dev that was as good as searching the whole scope. It stays
+out of a search whose pool holds a memory without a sparse vector, so that older memories are not pushed down."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ class SparseRanking:
         if not known or (not self._policy.cjk and has_cjk(query)):
             return scores, known
         dots = self._store.sparse_scores(scope, self._encoder.encode_query(query), list(known))
+        if len(dots) < len(known):
+            # Some candidates have no sparse vector (written before the engine, or where it could not build):
+            # ranking the others would favour them for that alone. `mnemoscope backfill-sparse` fills the gap.
+            return scores, known
         # A memory sharing no feature with the query is not evidence of anything: it gets no place in the list.
         ranked = sorted((m for m in dots if dots[m] > 0), key=lambda memory_id: (-dots[memory_id], memory_id))[:n]
         for rank, memory_id in enumerate(ranked, start=1):

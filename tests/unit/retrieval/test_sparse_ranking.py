@@ -39,9 +39,9 @@ def _pool(*ids: str) -> dict[str, MemoryNode]:
 
 def test_the_pool_gains_weight_over_k_plus_rank_by_dot_product() -> None:
     fused = {"a": 0.30, "b": 0.20, "c": 0.10}
-    ranking = SparseRanking(ConceptEncoder(), FixedScores({"c": 5.0, "a": 1.0}), SparsePolicy(weight=0.7))
+    ranking = SparseRanking(ConceptEncoder(), FixedScores({"c": 5.0, "a": 1.0, "b": 0.5}), SparsePolicy(weight=0.7))
     scores, nodes = ranking.extend(scope(), "a question", fused, _pool("a", "b", "c"), 60, VALID, 5)
-    assert scores == pytest.approx({"a": 0.30 + 0.7 / 7, "b": 0.20, "c": 0.10 + 0.7 / 6})
+    assert scores == pytest.approx({"a": 0.30 + 0.7 / 7, "b": 0.20 + 0.7 / 8, "c": 0.10 + 0.7 / 6})
     assert set(nodes) == {"a", "b", "c"}
     assert fused == {"a": 0.30, "b": 0.20, "c": 0.10}  # the caller's scores are not changed in place
 
@@ -59,7 +59,7 @@ def test_a_memory_sharing_no_feature_gets_no_place() -> None:
 
 
 def test_ties_rank_by_id() -> None:
-    ranking = SparseRanking(ConceptEncoder(), FixedScores({"b": 1.0, "a": 1.0}), SparsePolicy(weight=1.0))
+    ranking = SparseRanking(ConceptEncoder(), FixedScores({"b": 1.0, "a": 1.0}), SparsePolicy(weight=1.0))  # tie
     scores, _ = ranking.extend(scope(), "q", {"a": 0, "b": 0}, _pool("a", "b"), 60, VALID, 5)
     assert scores["a"] > scores["b"]
 
@@ -121,3 +121,10 @@ def test_the_service_lifts_a_memory_that_only_the_sparse_list_finds(tmp_path: Pa
     assert "target" not in top(None)
     assert "target" in top(SparseRanking(encoder, index))
     assert encoder.queries == ["how do I unwind after work"]
+
+
+def test_a_pool_with_a_memory_lacking_a_vector_is_left_alone() -> None:
+    # b was written before the sparse list existed: ranking a and c alone would push it down for that reason only.
+    ranking = SparseRanking(ConceptEncoder(), FixedScores({"a": 1.0, "c": 2.0}))
+    fused = {"a": 0.3, "b": 0.2, "c": 0.1}
+    assert ranking.extend(scope(), "q", fused, _pool("a", "b", "c"), 60, VALID, 5)[0] == fused

@@ -42,6 +42,24 @@ def put(conn: sqlite3.Connection, pk: int, vector: SparseVector | None) -> None:
     )
 
 
+def missing(conn: sqlite3.Connection, after: int, limit: int) -> list[tuple[int, str]]:
+    """Up to `limit` memories past pk `after` without a sparse vector (written before the engine, or where it
+    could not build): their pk and document (JSON) text, in pk order."""
+    return conn.execute(
+        "SELECT m.pk, m.doc FROM memories m LEFT JOIN memory_sparse s ON s.pk = m.pk "
+        "WHERE s.pk IS NULL AND m.pk > ? ORDER BY m.pk LIMIT ?",
+        (after, limit),
+    ).fetchall()
+
+
+def put_if_unchanged(conn: sqlite3.Connection, pk: int, doc: str, vector: SparseVector) -> bool:
+    """Store a backfilled vector unless the memory changed (or went) since `doc` was read."""
+    if conn.execute("SELECT 1 FROM memories WHERE pk = ? AND doc = ?", (pk, doc)).fetchone() is None:
+        return False
+    put(conn, pk, vector)
+    return True
+
+
 def scores(
     conn: sqlite3.Connection, scope_key: str, query: SparseVector, memory_ids: Sequence[str]
 ) -> dict[str, float]:

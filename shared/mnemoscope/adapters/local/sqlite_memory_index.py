@@ -222,6 +222,25 @@ class SqliteMemoryIndex:
             keyword=[ScoredMemory(node=nodes[pk], score=score) for pk, score in keyword_hits if pk in nodes],
         )
 
+    def backfill_sparse(self, after: int = 0, batch: int = 64) -> tuple[int, int | None]:
+        """Give up to `batch` memories past pk `after` that lack one their sparse vector (a model pass each):
+        (how many were stored, the last pk looked at, None when none is left). Safe beside a running service: a
+        memory changed meanwhile is skipped (its writer stored its own vector, or the engine was unavailable there)."""
+        if self._sparse_encoder is None:
+            raise InvalidMemoryRequest("no sparse encoder: the one-pass engine is unavailable here")
+        with self._db.reading() as conn:
+            rows = sparse_store.missing(conn, after, batch)
+        if not rows:
+            return 0, None
+        contents = [MemoryNode.model_validate_json(doc).content for _, doc in rows]
+        vectors = self._sparse_encoder.encode_documents(contents)
+        with self._db.transaction() as conn:
+            stored = sum(
+                sparse_store.put_if_unchanged(conn, pk, doc, vector)
+                for (pk, doc), vector in zip(rows, vectors, strict=True)
+            )
+        return stored, int(rows[-1][0])
+
     def sparse_scores(self, scope: Scope, query: SparseVector, memory_ids: Sequence[str]) -> dict[str, float]:
         """ports/sparse.py SparseScores: the query's dot products with these memories' stored sparse vectors."""
         with self._db.reading() as conn:
