@@ -127,3 +127,17 @@ def test_sparse_off_builds_nothing(tmp_path: Path) -> None:
     embedder = LocalE5Embedder(sparse=False, native_dir=tmp_path / "cache")
     assert embedder.sparse_encoder() is None
     assert not (tmp_path / "cache").exists()
+
+
+def test_more_texts_than_the_memo_holds_still_get_their_vectors(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemoscope.adapters.models import local_embedder
+
+    monkeypatch.setattr(local_embedder, "DOCUMENT_MEMO", 2)
+    small = LocalE5Embedder(num_threads=1, native_dir=library.parent)
+    texts = [f"fact number {i}" for i in range(5)]
+    small.embed_documents(texts)  # only the last two are still remembered
+    encoder = small.sparse_encoder()
+    assert encoder is not None
+    reference = LocalE5Embedder(num_threads=1, native_dir=library.parent).sparse_encoder()
+    assert reference is not None
+    assert encoder.encode_documents(texts) == reference.encode_documents(texts)

@@ -38,8 +38,10 @@ BATCH = 8
 QUERY_FORM = "lower-no-qmark"  # names the query normalisation below (benchmarks key cached query vectors on it)
 MAX_TOKENS = 512
 MAX_CHARS_PER_TOKEN = 32  # no e5 vocabulary piece is longer; bounds the text that is tokenized at all
-DOCUMENT_MEMO = 4096  # sparse vectors of recently embedded memories (~2 KB each), until the index stores them
-QUERY_MEMO = 256
+# Sparse vectors of recently embedded texts (~13 KB each as Python tuples), kept until the index stores them (a
+# write's embedding and its upsert are moments apart) or the sparse list scores the query; a miss costs a pass.
+DOCUMENT_MEMO = 512
+QUERY_MEMO = 64
 
 
 class _Engine:
@@ -113,42 +115,48 @@ class LocalE5Embedder:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
             batch = list(texts[start : start + BATCH])
-            vectors.extend(self._embed(self._documents, self._document_memo, batch, is_query=False).tolist())
+            dense, sparse = self._embed(self._documents, batch, is_query=False)
+            self._remember(self._document_memo, batch, sparse)
+            vectors.extend(dense.tolist())
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self._embed(self._queries, self._query_memo, [text], is_query=True)[0].tolist())
+        dense, sparse = self._embed(self._queries, [text], is_query=True)
+        self._remember(self._query_memo, [text], sparse)
+        return list(dense[0].tolist())
 
     def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
-        """Sparse vectors of `texts`: from the memo when they were just embedded, else one engine pass."""
-        missing = [text for text in dict.fromkeys(texts) if self._document_memo.get(text) is None]
+        """Sparse vectors of `texts`: from the memo when they were just embedded, else one engine pass each."""
+        memo = self._document_memo
+        found = {text: vector for text in dict.fromkeys(texts) if (vector := memo.get(text)) is not None}
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
         for start in range(0, len(missing), BATCH):
-            self._embed(self._documents, self._document_memo, missing[start : start + BATCH], is_query=False)
-        return [self._sparse_of(self._document_memo, text) for text in texts]
+            batch = missing[start : start + BATCH]
+            found.update(zip(batch, self._embed(self._documents, batch, is_query=False)[1], strict=True))
+        return [found[text] for text in texts]
 
     def encode_query(self, text: str) -> SparseVector:
-        if self._query_memo.get(text) is None:
-            self._embed(self._queries, self._query_memo, [text], is_query=True)
-        return self._sparse_of(self._query_memo, text)
-
-    def _sparse_of(self, memo: _Memo, text: str) -> SparseVector:
-        vector = memo.get(text)
-        if vector is None:  # evicted between the pass and this read (more than a memo of texts in flight)
-            raise RuntimeError("a sparse vector left the memo before it was read; raise DOCUMENT_MEMO")
+        vector = self._query_memo.get(text)
+        if vector is None:
+            vector = self._embed(self._queries, [text], is_query=True)[1][0]
+            self._query_memo.put(text, vector)
         return vector
 
-    def _embed(self, engine: _Engine, memo: _Memo, texts: list[str], *, is_query: bool) -> np.ndarray:
-        """Dense vectors (n, dim); with the one-pass engine, each text's sparse vector goes to `memo`."""
+    def _embed(self, engine: _Engine, texts: list[str], *, is_query: bool) -> tuple[np.ndarray, list[SparseVector]]:
+        """Dense vectors (n, dim) and, with the one-pass engine, each text's sparse vector (else none)."""
         inputs = [self.truncate(query_form(t) if is_query else t, is_query=is_query) for t in texts]
         with engine.lock:
             if not self._one_pass:
                 model = engine.model
                 dense = model.query(inputs) if is_query else model.passage(inputs)
-                return np.asarray(dense, dtype=np.float32).reshape(len(texts), self.dimension)
+                return np.asarray(dense, dtype=np.float32).reshape(len(texts), self.dimension), []
             dense, sparse = engine.model.embed(inputs, is_query)
-        for text, vector in zip(texts, sparse, strict=True):
+        return np.asarray(dense, dtype=np.float32), sparse
+
+    @staticmethod
+    def _remember(memo: _Memo, texts: list[str], sparse: list[SparseVector]) -> None:
+        for text, vector in zip(texts, sparse, strict=False):  # no sparse vectors without the one-pass engine
             memo.put(text, vector)
-        return np.asarray(dense, dtype=np.float32)
 
     def token_count(self, text: str, *, is_query: bool) -> int:
         """Tokens the model reads for `text`, with its prefix and special tokens."""
