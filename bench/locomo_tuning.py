@@ -5,7 +5,8 @@ caching MemoryIndex then serves every policy's (smaller) candidate lists from th
 only the RetrievalService's own fusion and ranking. The numbers equal `bench.locomo_recall` for the same
 policy (same service code, same data), as long as a policy asks for at most `--pool` candidates per side.
 
-Needs the turn and query vectors that `bench.locomo_recall` caches (run it once first).
+Vectors are the shipped embedder's (the one-pass engine: dense and sparse, `bench/onepass_cache.py`), cached in
+the same file `bench.locomo_recall` uses; "shipped" is the local default (feedback + the sparse list).
 
 Run from the repository root:  .venv/bin/python -m bench.locomo_tuning --split dev
 """
@@ -19,8 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import RESULTS, WORK, VectorCache, np, write_json  # first: BLAS threads
+from bench.common import RESULTS, WORK, np, write_json  # first: BLAS threads
 from bench.locomo_recall import DATA, SPLITS, Question, build_index, load, scope_of
+from bench.onepass_cache import LookupSparse, OnePassCache
 
 
 @dataclass
@@ -75,9 +77,11 @@ def by_category(values: list[float], questions: list[Question]) -> dict[str, flo
 def policies() -> dict[str, Callable[[], Any]]:
     """Named RetrievalPolicy factories to compare (the experiment list; each name says what differs).
 
-    A factory may return (RetrievalPolicy, FeedbackPolicy): the service then runs keyword feedback too."""
+    A factory may return (RetrievalPolicy, FeedbackPolicy): the service then runs keyword feedback too; and
+    (RetrievalPolicy, FeedbackPolicy, SparsePolicy): then the sparse list after it."""
     from mnemoscope.services.feedback import FeedbackPolicy
     from mnemoscope.services.retrieval import RetrievalPolicy
+    from mnemoscope.services.sparse_ranking import SparsePolicy
 
     out: dict[str, Callable[[], Any]] = {"default": RetrievalPolicy}
     # The steps of issue 18 one at a time (the query form is the embedder's, so it is in every row after it landed).
@@ -103,7 +107,15 @@ def policies() -> dict[str, Callable[[], Any]]:
                 fusion="convex", convex_keyword_weight=weight, candidates_factor=1, min_candidates=pool
             )
     # Issue 18 (cont.): keyword pseudo-relevance feedback (services/feedback.py) on top of the defaults.
-    out["feedback"] = lambda: (RetrievalPolicy(), FeedbackPolicy())  # as shipped on the local backend
+    out["feedback"] = lambda: (RetrievalPolicy(), FeedbackPolicy())
+    # Issue 18: + the sparse list (services/sparse_ranking.py): the local backend as shipped.
+    out["shipped"] = lambda: (RetrievalPolicy(), FeedbackPolicy(), SparsePolicy())
+    for weight in (0.5, 0.7, 1.0, 1.5):
+        out[f"shipped sparse w={weight:g}"] = lambda weight=weight: (
+            RetrievalPolicy(),
+            FeedbackPolicy(),
+            SparsePolicy(weight=weight),
+        )
     out["feedback pool 30"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy(pool=30))
     out["pool 30 no feedback (before)"] = lambda: RetrievalPolicy(min_candidates=30)
     out["feedback search"] = lambda: (RetrievalPolicy(min_candidates=30), FeedbackPolicy(search=True, pool=30))
@@ -137,14 +149,18 @@ def policies() -> dict[str, Callable[[], Any]]:
     return out
 
 
-def service_for(made: Any, index: Any, chat_log: Any, embedder: Any, clock: Any) -> Any:
-    """A RetrievalService for a factory's result (a policy, or a policy and a feedback policy)."""
+def service_for(made: Any, index: Any, chat_log: Any, embedder: Any, clock: Any, sparse: Any = None) -> Any:
+    """A RetrievalService for a factory's result (a policy, + a feedback policy, + a sparse policy); `sparse` is
+    (SparseEncoder, SparseScores) for the sparse list."""
     from mnemoscope.adapters.local.feedback_terms import content_terms
-    from mnemoscope.services.feedback import KeywordFeedback
+    from mnemoscope.services.feedback import KeywordFeedback, RankingChain
     from mnemoscope.services.retrieval import RetrievalService
+    from mnemoscope.services.sparse_ranking import SparseRanking
 
-    policy, feedback = made if isinstance(made, tuple) else (made, None)
-    extra = KeywordFeedback(index, content_terms, feedback) if feedback is not None else None
+    policy, feedback, sparse_policy = (*made, None, None)[:3] if isinstance(made, tuple) else (made, None, None)
+    extra: Any = KeywordFeedback(index, content_terms, feedback) if feedback is not None else None
+    if sparse_policy is not None:
+        extra = RankingChain([extra, SparseRanking(*sparse, sparse_policy)])
     return RetrievalService(index, chat_log, embedder, clock, policy, feedback=extra)
 
 
@@ -160,13 +176,17 @@ def main() -> None:
     ks = [int(k) for k in args.curve.split(",") if k] or [args.k]
 
     turns, questions, _ = load(DATA, args.split)
-    cache = VectorCache(WORK / "locomo-vectors.npz")
-    vectors = cache.passages([t.content for t in turns])
-    query_vectors, _ = cache.queries([q.text for q in questions])
+    cache = OnePassCache(WORK / "locomo-onepass.pkl")  # the shipped embedder's vectors, dense and sparse
+    vectors, turn_sparse = cache.passages([t.content for t in turns], progress="locomo turns")
+    query_vectors, query_sparse = cache.queries([q.text for q in questions])
     from bench.common import LookupEmbedder
 
     lookup = LookupEmbedder({q.text: v.tolist() for q, v in zip(questions, query_vectors, strict=True)})
-    index, chat_log = build_index(turns, vectors, WORK / f"locomo-tuning-{args.split}.db")
+    encoder = LookupSparse(
+        {q.text: v for q, v in zip(questions, query_sparse, strict=True)},
+        {t.content: v for t, v in zip(turns, turn_sparse, strict=True)},
+    )
+    index, chat_log = build_index(turns, vectors, WORK / f"locomo-tuning-{args.split}.db", encoder)
     caching = CachingIndex(index, args.pool)
 
     class _Clock:
@@ -179,7 +199,7 @@ def main() -> None:
         if wanted and name not in wanted:
             continue
         began = time.perf_counter()
-        service = service_for(make(), caching, chat_log, lookup, _Clock())
+        service = service_for(make(), caching, chat_log, lookup, _Clock(), (encoder, index))
         rows[name] = {k: by_category(recall_at(service, questions, k), questions) for k in ks}
         shown = rows[name][ks[-1]] if len(ks) == 1 else {k: r["overall"] for k, r in rows[name].items()}
         label = ks[-1] if len(ks) == 1 else ks

