@@ -98,14 +98,20 @@ def test_without_a_compiler_there_is_no_engine_and_the_embedder_stays_dense(
     assert len(embedder.embed_query("what is my cat called")) == 384
 
 
-def test_a_failing_compiler_is_reported_with_its_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_compiler_is_reported_once_and_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = tmp_path / "calls"
     script = tmp_path / "cc"
-    script.write_text("#!/bin/sh\necho 'fatal: out of cheese' >&2\nexit 1\n")
+    script.write_text(f"#!/bin/sh\necho run >> {calls}\necho 'fatal: out of cheese' >&2\nexit 1\n")
     script.chmod(0o755)
     monkeypatch.setenv("CC", str(script))
     with pytest.raises(EngineUnavailable, match="out of cheese"):
         build_library(tmp_path / "cache")
-    assert not list((tmp_path / "cache").glob("*"))  # no half-built library left to be loaded later
+    # The next start does not pay for the compiler again, and still says why.
+    with pytest.raises(EngineUnavailable, match=r"out of cheese.*remembered"):
+        build_library(tmp_path / "cache")
+    assert calls.read_text().splitlines() == ["run"]
+    left = [path.suffix for path in (tmp_path / "cache").iterdir()]
+    assert left == [".failed"]  # no half-built library to be loaded later
 
 
 def test_the_embedder_hands_out_the_sparse_vectors_of_what_it_embedded(library: Path) -> None:

@@ -65,7 +65,7 @@ def _compiler() -> str:
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not compiler:
         raise EngineUnavailable("no C compiler (cc or gcc) on PATH")
-    return compiler
+    return os.path.realpath(compiler)  # /bin/cc and /usr/bin/cc are one compiler: one cache key
 
 
 def build_library(cache_dir: Path | None = None) -> Path:
@@ -80,9 +80,13 @@ def build_library(cache_dir: Path | None = None) -> Path:
         key.update(part)
     directory = cache_dir or default_cache_dir()
     target = directory / f"libe5onepass-{key.hexdigest()[:16]}.so"
+    # A failed build is remembered beside it: retrying at every start would cost each start the compile time.
+    failed = target.with_suffix(".failed")
     with _build_lock:
         if target.exists():
             return target
+        if failed.exists():
+            raise EngineUnavailable(f"{failed.read_text(encoding='utf-8')} (remembered in {failed}; delete to retry)")
         directory.mkdir(parents=True, exist_ok=True)
         # Built under a temporary name and renamed: another process building at the same time is harmless.
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".so.tmp")
@@ -91,10 +95,14 @@ def build_library(cache_dir: Path | None = None) -> Path:
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=_BUILD_SECONDS, check=False)
             if done.returncode != 0:
-                raise EngineUnavailable(f"building {SOURCE.name} failed: {done.stderr.strip()[-500:]}")
+                raise EngineUnavailable(f"building {SOURCE.name} with {compiler} failed: {done.stderr.strip()[-500:]}")
             Path(temporary).replace(target)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise EngineUnavailable(f"building {SOURCE.name} failed: {error}") from error
+        except OSError as error:  # no such compiler, or the cache is not writable: nothing slow to remember
+            raise EngineUnavailable(f"building {SOURCE.name} with {compiler} failed: {error}") from error
+        except (EngineUnavailable, subprocess.TimeoutExpired) as error:
+            reason = str(error) if isinstance(error, EngineUnavailable) else f"building {SOURCE.name} timed out"
+            failed.write_text(reason, encoding="utf-8")
+            raise EngineUnavailable(reason) from error
         finally:
             Path(temporary).unlink(missing_ok=True)
         logger.info("built the one-pass e5 engine: %s", target)
