@@ -111,13 +111,17 @@ def _sparse_ranking(settings: Settings, infra: Infrastructure) -> ExtraRanking |
     from mnemoscope.ports.sparse import SparseCapable, SparseScores
     from mnemoscope.services.sparse_ranking import SparseRanking
 
-    embedder, store = infra.embedder, infra.memory_index
-    encoder = embedder.sparse_encoder() if isinstance(embedder, SparseCapable) else None
+    encoder, store = None, infra.memory_index
+    # Decided on the settings first: asking a deferred AWS adapter what it can do would build it (and read its
+    # secrets) while the graph is assembled, e.g. inside a SnapStart snapshot.
+    if settings.backend == "local" and settings.embedder == "local":
+        embedder = infra.embedder
+        encoder = embedder.sparse_encoder() if isinstance(embedder, SparseCapable) else None
     if encoder is None or not isinstance(store, SparseScores):
         if settings.sparse_ranking:
             raise ConfigurationError(
-                "MNEMOSCOPE_SPARSE_RANKING=true needs the local embedder's one-pass engine (a C compiler) and the "
-                "local memory index; the log says why the engine is unavailable"
+                "MNEMOSCOPE_SPARSE_RANKING=true needs the local backend and embedder with the one-pass engine "
+                "(a C compiler); the log says why the engine is unavailable"
             )
         return None
     return SparseRanking(encoder, store)

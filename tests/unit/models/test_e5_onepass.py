@@ -147,3 +147,11 @@ def test_more_texts_than_the_memo_holds_still_get_their_vectors(library: Path, m
     reference = LocalE5Embedder(num_threads=1, native_dir=library.parent).sparse_encoder()
     assert reference is not None
     assert encoder.encode_documents(texts) == reference.encode_documents(texts)
+
+
+def test_loading_the_engine_leaves_the_processs_floating_point_alone(engine: OnePassE5) -> None:
+    # A library linked with -ffast-math would switch on flush-to-zero / denormals-are-zero for the whole process.
+    engine.embed(["a text"], True)
+    smallest = float.fromhex("0x0.0000000000001p-1022")  # the smallest subnormal double
+    assert smallest * 1.0 > 0.0
+    assert float(np.float32(1e-40)) > 0.0  # a float32 subnormal survives numpy too

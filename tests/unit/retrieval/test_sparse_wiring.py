@@ -95,3 +95,25 @@ def test_the_local_backend_stores_and_uses_sparse_vectors_with_the_real_engine(t
         assert dots[cat.id] > 0  # stored with the write, from the same pass as the dense vector
     finally:
         infra.close()
+
+
+@pytest.mark.parametrize(("backend", "embedder"), [("aws", "local"), ("aws", "openai"), ("local", "openai")])
+def test_deferred_adapters_are_not_built_to_ask_whether_they_can(tmp_path: Path, backend: str, embedder: str) -> None:
+    # On AWS the embedder and index are built on first use (SnapStart: never before the snapshot, never reading
+    # secrets at init); asking them for a sparse side while assembling the graph must not build them.
+    from typing import Any, cast
+
+    from mnemoscope.wiring.deferred import Deferred
+
+    def refuse() -> Any:
+        raise AssertionError("a deferred adapter was built while the graph was assembled")
+
+    infra = Infrastructure(
+        chat_log=cast(Any, Deferred(refuse)),
+        memory_index=cast(Any, Deferred(refuse)),
+        job_queue=RecordingJobQueue(),
+        embedder=cast(Any, Deferred(refuse)),
+    )
+    assert _sparse_ranking(Settings(backend=backend, embedder=embedder), infra) is None  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        _sparse_ranking(Settings(backend=backend, embedder=embedder, sparse_ranking=True), infra)  # type: ignore[arg-type]

