@@ -126,7 +126,7 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("an unknown type filter", "list_memories", {"query": {"user_id": "alice", "type": "dream"}}, 422, "type"),
     ("a 5,000-character memory id", "get_memory", {"path": "/v1/memories/" + "m" * 5000}, 422, "memory_id"),
     ("an encoded slash in a memory id", "delete_memory", {"path": "/v1/memories/a%2Fb"}, 404, ""),
-    ("an encoded NUL in a memory id", "delete_memory", {"path": "/v1/memories/a%00b"}, 404, ""),
+    ("an encoded NUL in a memory id", "delete_memory", {"path": "/v1/memories/a%00b"}, 400, "path"),
     ("an encoded é in a memory id", "delete_memory", {"path": "/v1/memories/caf%C3%A9"}, 422, "memory_id"),
     ("an encoded space as a user id", "forget_user", {"path": "/v1/users/%20"}, 422, "user_id"),
 ]
@@ -198,6 +198,17 @@ def test_a_percent_encoded_user_id_in_the_path_is_decoded() -> None:
 def test_a_method_a_path_does_not_have_is_a_405_with_allow(event: str, method: str, allowed: str) -> None:
     status, body, headers = call_event(event, method=method)
     assert (status, body["error"]["code"], headers.get("Allow")) == (405, "method_not_allowed", allowed)
+
+
+@pytest.mark.parametrize(
+    ("event", "method"), [("get_memory", "DELETE"), ("get_memory", "GET"), ("list_memories", "GET")]
+)
+@pytest.mark.parametrize("suffix", ["%0A", "%0D", "%00", "%1F", "%7F", "\n"])
+def test_a_control_character_in_the_path_is_a_400_naming_it(event: str, method: str, suffix: str) -> None:
+    # `$` in the router's patterns also matches before a final newline: /v1/memories/%0A was /v1/memories.
+    path = "/v1/memories/" + suffix if event == "get_memory" else "/v1/memories" + suffix
+    status, body, _ = call_event(event, method=method, path=path, query={"user_id": "alice"})
+    assert (status, body["error"]["code"], body["error"]["fields"]) == (400, "invalid_path", ["path"])
 
 
 def test_brackets_inside_strings_are_not_nesting() -> None:

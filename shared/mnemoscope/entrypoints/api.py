@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mnemoscope.api.app import leased_app
 from mnemoscope.api.body_limits import check_json_body
 from mnemoscope.api.errors import error_response
-from mnemoscope.api.request_path import with_decoded_path
+from mnemoscope.api.request_path import has_control_character, with_decoded_path
 from mnemoscope.mcp_server import MCP_PATH  # the package's __init__ only: no SDK import
 from mnemoscope.observability import IN_LAMBDA, logger, metrics, traced
 
@@ -62,8 +62,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         from mnemoscope.mcp_server.http import handle_mcp_event
 
         return handle_mcp_event(event)
+    event = with_decoded_path(event)
+    if has_control_character(event.get("path")):
+        return _error(HTTPStatus.BAD_REQUEST, "invalid_path", "the path holds a control character", "path")
     with leased_app() as app:
-        return app.resolve(_as_json_request(with_decoded_path(event)), context)
+        return app.resolve(_as_json_request(event), context)
 
 
 def _is_mcp(event: dict[str, Any]) -> bool:
