@@ -1,8 +1,8 @@
 """Dense and sparse vectors of the shipped local embedder (the one-pass e5 engine, issue 18), cached on disk.
 
 The recall benches measure the default as it ships: dense vectors and sparse "latent terms" from the same pass of
-`LocalE5Embedder` with the one-pass engine. Keys include the engine library's name (a hash of its sources and
-build flags), the kind (passage/query, with the query form) and the text, so a changed engine never reuses vectors.
+`LocalE5Embedder` with the one-pass engine. Keys include the engine's recipe (`e5_onepass.RECIPE`, bumped when its
+vectors change), the kind (passage/query, with the query form) and the text.
 `LookupSparse` then serves the cached sparse vectors as a SparseEncoder (ports/sparse.py), like LookupEmbedder
 serves dense ones."""
 
@@ -41,10 +41,10 @@ class OnePassCache:
 
     def _key(self, kind: str, text: str) -> str:
         if not self._engine_id:
-            from mnemoscope.adapters.models.e5_onepass import build_library
+            from mnemoscope.adapters.models.e5_onepass import RECIPE
             from mnemoscope.adapters.models.local_embedder import QUERY_FORM
 
-            self._engine_id = f"{build_library().name}\x00{QUERY_FORM}"
+            self._engine_id = f"{RECIPE}\x00{QUERY_FORM}"
         return hashlib.sha1(f"{self._engine_id}\x00{kind}\x00{text}".encode()).hexdigest()
 
     def _save(self) -> None:

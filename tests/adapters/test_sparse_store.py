@@ -171,3 +171,15 @@ def test_backfill_needs_an_encoder(db: SqliteDatabase) -> None:
 
     with pytest.raises(InvalidMemoryRequest, match="sparse encoder"):
         SqliteMemoryIndex(db, DIM).backfill_sparse()
+
+
+def test_memories_with_empty_vectors_score_zero_wherever_they_sit(db: SqliteDatabase) -> None:
+    class SometimesEmpty(WordEncoder):
+        def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+            return [SparseVector((), ()) if "empty" in t else self.vector(t) for t in texts]
+
+    index = SqliteMemoryIndex(db, DIM, sparse_encoder=SometimesEmpty())
+    texts = {"a": "empty one", "b": "tea tea", "c": "empty two", "d": "tea", "e": "empty three"}
+    index.upsert([entry(memory(memory_id, text), 1.0) for memory_id, text in texts.items()])
+    scores = index.sparse_scores(scope(), WordEncoder.vector("tea"), list(texts))
+    assert scores == pytest.approx({"a": 0.0, "b": 2.0, "c": 0.0, "d": 1.0, "e": 0.0})

